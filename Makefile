@@ -1,0 +1,65 @@
+# Blabber: `make run` serves the app, `make test` runs everything. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BUN_VERSION := 1.4.5
+BUN := .tools/node_modules/bun/bin/bun.exe
+PORT ?= 3000
+
+export REFLEX_TELEMETRY_ENABLED := false
+export REFLEX_CHECK_LATEST_VERSION := false
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup setup-dev migrate run test lint typecheck unit e2e build seed bench bench-quick clean
+
+$(VENV)/.runtime: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+$(BUN):
+	@command -v npm >/dev/null || { echo "Node.js 20+ with npm is required"; exit 1; }
+	npm install --prefix .tools --no-audit --no-fund --loglevel=error bun@$(BUN_VERSION)
+
+setup: $(VENV)/.runtime $(BUN)
+
+setup-dev: setup $(VENV)/.dev
+	@scripts/ensure-system-packages.sh
+
+migrate: setup
+	$(PY) -m alembic upgrade head
+
+## Serve the production build on http://localhost:$(PORT) (SQLite + in-process broker by default).
+run: migrate
+	$(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
+
+## Demo data: `make seed USERS=5`.
+USERS ?= 5
+seed: migrate
+	$(PY) -m blabber.seed --users $(USERS)
+
+lint: setup-dev
+	$(VENV)/bin/ruff check blabber tests bench alembic rxconfig.py
+	$(VENV)/bin/ruff format --check blabber tests bench alembic rxconfig.py
+
+typecheck: setup-dev
+	$(VENV)/bin/mypy blabber bench
+
+## Everything CI runs: lint, types, unit/service tests, production build, browser tests.
+test: setup-dev lint typecheck
+	$(VENV)/bin/pytest
+
+bench: setup-dev
+	$(PY) -m bench
+
+bench-quick: setup-dev
+	$(PY) -m bench --quick
+
+clean:
+	rm -rf .web .states data test-artifacts

@@ -1,0 +1,1 @@
+"""Blabber: a realtime multi-user chat built with Reflex."""

@@ -1,0 +1,58 @@
+"""The Reflex app: pages, the health endpoint and this worker's realtime task.
+
+Nothing imports this module; Reflex loads it by name (``app_name``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import reflex as rx
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from blabber import db, routes
+from blabber.pages import home, login, room, signup  # noqa: F401  (register pages)
+from blabber.settings import get_settings
+from blabber.state.live import run_realtime
+
+log = logging.getLogger("blabber")
+
+
+async def healthz(_request) -> JSONResponse:
+    """Liveness + readiness: the database answers."""
+    import sqlalchemy as sa
+
+    def ping() -> None:
+        with db.get_engine().connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
+    try:
+        import asyncio
+
+        await asyncio.to_thread(ping)
+    except Exception:
+        return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+def _log_start() -> None:
+    settings = get_settings()
+    backend = settings.database_url.split(":", 1)[0]
+    log.warning(
+        "blabber starting: database=%s broker=%s origins=%s production=%s",
+        backend,
+        settings.broker_url.split(":", 1)[0],
+        ",".join(settings.allowed_origins),
+        settings.production,
+    )
+
+
+_log_start()
+api = Starlette(routes=[Route(routes.HEALTH, healthz)])
+app = rx.App(
+    theme=rx.theme(accent_color="indigo", radius="medium"),
+    api_transformer=api,
+)
+app.register_lifespan_task(run_realtime)

@@ -1,0 +1,1 @@
+"""UI pieces. Stateless ones take values; feature ones bind to one State."""

@@ -1,0 +1,92 @@
+"""The log-in and sign-up cards (bound to AuthState)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from blabber import routes
+from blabber.components.common import brand, color_mode_toggle, error_text
+from blabber.state.auth import AuthState
+
+
+def _credentials_form(button: str, on_submit, autocomplete_password: str) -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.input(
+                placeholder="Username",
+                name="username",
+                aria_label="Username",
+                auto_complete="username",
+                required=True,
+                max_length=64,
+                width="100%",
+                size="3",
+            ),
+            rx.input(
+                placeholder="Password",
+                name="password",
+                type="password",
+                aria_label="Password",
+                auto_complete=autocomplete_password,
+                required=True,
+                max_length=200,
+                width="100%",
+                size="3",
+            ),
+            error_text(AuthState.form_error, "form-error"),
+            rx.button(button, type="submit", loading=AuthState.submitting, width="100%", size="3"),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=on_submit,
+        reset_on_submit=False,
+        width="100%",
+    )
+
+
+def auth_card(title: str, form: rx.Component, footer: rx.Component) -> rx.Component:
+    """A centred card that fits a phone screen."""
+    return rx.center(
+        rx.card(
+            rx.vstack(
+                rx.hstack(brand(), rx.spacer(), color_mode_toggle(), width="100%"),
+                rx.heading(title, size="6"),
+                form,
+                footer,
+                spacing="4",
+                width="100%",
+            ),
+            width="100%",
+            max_width="400px",
+            size="3",
+        ),
+        min_height="100dvh",
+        padding="1em",
+    )
+
+
+def login_card() -> rx.Component:
+    """``/login``."""
+    return auth_card(
+        "Log in",
+        _credentials_form("Log in", AuthState.log_in, "current-password"),
+        rx.text("New here? ", rx.link("Sign up", href=routes.SIGNUP), size="2"),
+    )
+
+
+def signup_card() -> rx.Component:
+    """``/signup``."""
+    return auth_card(
+        "Create your account",
+        _credentials_form("Sign up", AuthState.sign_up, "new-password"),
+        rx.vstack(
+            rx.text(
+                "3–32 letters, digits, _ . or - for the username; at least 8 characters "
+                "(at most 72 bytes) for the password.",
+                size="1",
+                color_scheme="gray",
+            ),
+            rx.text("Have an account? ", rx.link("Log in", href=routes.LOGIN), size="2"),
+            spacing="2",
+        ),
+    )

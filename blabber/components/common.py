@@ -1,0 +1,28 @@
+"""Stateless building blocks shared by every page."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+
+def color_mode_toggle() -> rx.Component:
+    """Light/dark switch (Reflex color mode, remembered by the browser)."""
+    return rx.color_mode.button(aria_label="Toggle dark mode", size="2", variant="ghost")
+
+
+def error_text(message: rx.Var[str], test_id: str) -> rx.Component:
+    """A red, screen-reader-announced error line, hidden when empty."""
+    return rx.cond(
+        message != "",
+        rx.callout(message, color_scheme="red", role="alert", size="1", data_testid=test_id),
+    )
+
+
+def brand() -> rx.Component:
+    """The Blabber wordmark."""
+    return rx.hstack(
+        rx.icon("message-circle", size=22),
+        rx.heading("Blabber", size="5"),
+        align="center",
+        spacing="2",
+    )

@@ -1,0 +1,67 @@
+"""Database engines and sessions.
+
+Services are synchronous functions taking a ``session``; Reflex handlers call
+them through :func:`run_in_session` which runs them in a worker thread, so a
+slow query never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from blabber.settings import get_settings
+
+T = TypeVar("T")
+
+
+def normalize_url(url: str) -> str:
+    """Pin PostgreSQL URLs to psycopg2 (SQLAlchemy 2.1 would pick psycopg 3)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url.removeprefix(prefix)
+    return url
+
+
+def make_engine(url: str) -> sa.Engine:
+    """An engine for ``url`` with sensible pool settings for both backends."""
+    url = normalize_url(url)
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}
+        )
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return sa.create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=10
+    )
+
+
+@functools.cache
+def get_engine() -> sa.Engine:
+    """The process-wide engine for the configured database."""
+    return make_engine(get_settings().database_url)
+
+
+def run_sync(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run ``fn(session, *args, **kwargs)`` in a fresh session (blocking)."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        return fn(session, *args, **kwargs)
+
+
+async def run_in_session(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a service function off the event loop with its own session."""
+    return await asyncio.to_thread(run_sync, fn, *args, **kwargs)

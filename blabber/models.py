@@ -1,0 +1,171 @@
+"""Every table Blabber stores, as SQLModel classes.
+
+Conventions: timestamps are timezone-aware UTC (``UTCDateTime`` re-attaches
+UTC on SQLite, which stores naive values); names that must be unique
+regardless of case keep a lower-cased ``*_key`` column with the unique index,
+so both SQLite and PostgreSQL enforce it the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    """Now, as an aware UTC datetime (the only kind stored)."""
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """``DateTime(timezone=True)`` that always returns aware UTC values."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # noqa: D102
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use utcnow()")
+        if value is not None and dialect.name == "sqlite":
+            return value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):  # noqa: D102
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value
+
+
+def _ts(*, nullable: bool = False, index: bool = False) -> sa.Column:
+    return sa.Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class Role(enum.StrEnum):
+    """A member's role in a room."""
+
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+class MessageKind(enum.StrEnum):
+    """User-written text, or a line the system writes (joins, leaves, kicks)."""
+
+    USER = "user"
+    SYSTEM = "system"
+
+
+class User(SQLModel, table=True):
+    """An account. ``username_key`` is the lower-cased name, unique."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=32)
+    username_key: str = Field(max_length=32, unique=True)
+    password_hash: str = Field(max_length=100)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+    last_seen_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class AuthSession(SQLModel, table=True):
+    """A login. Only the SHA-256 of the token is stored, so a DB leak logs nobody in."""
+
+    __tablename__ = "auth_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+    expires_at: dt.datetime = Field(sa_column=_ts())
+    revoked_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class LoginFailure(SQLModel, table=True):
+    """One failed login, kept to rate-limit guessing per username."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (sa.Index("ix_login_failures_key_time", "username_key", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    username_key: str = Field(max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Room(SQLModel, table=True):
+    """A chat room. ``name_key`` is the lower-cased name, unique."""
+
+    __tablename__ = "rooms"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=40)
+    name_key: str = Field(max_length=40, unique=True)
+    description: str | None = Field(default=None, max_length=500)
+    created_by: int | None = Field(default=None, foreign_key="users.id")
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Membership(SQLModel, table=True):
+    """A user's place in a room, with their role and read position."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (sa.UniqueConstraint("room_id", "user_id", name="uq_membership_room_user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    room_id: int = Field(foreign_key="rooms.id", index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    role: str = Field(default=Role.MEMBER.value, max_length=10)
+    joined_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+    last_read_message_id: int = Field(default=0)
+
+
+class RoomBan(SQLModel, table=True):
+    """A user the room's admin removed; they cannot rejoin until unbanned."""
+
+    __tablename__ = "room_bans"
+    __table_args__ = (sa.UniqueConstraint("room_id", "user_id", name="uq_room_ban_room_user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    room_id: int = Field(foreign_key="rooms.id", index=True)
+    user_id: int = Field(foreign_key="users.id")
+    banned_by: int | None = Field(default=None, foreign_key="users.id")
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Message(SQLModel, table=True):
+    """A line in a room. ``(room_id, id)`` serves "latest N" and "older than id".
+
+    ``client_id`` is chosen by the sending tab; ``(author_id, client_id)`` is
+    unique so a retried send cannot create a second row.
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        sa.Index("ix_messages_room_id_id", "room_id", "id"),
+        sa.UniqueConstraint("author_id", "client_id", name="uq_message_author_client"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    room_id: int = Field(foreign_key="rooms.id")
+    author_id: int | None = Field(default=None, foreign_key="users.id")
+    kind: str = Field(default=MessageKind.USER.value, max_length=10)
+    body: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    client_id: str | None = Field(default=None, max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class PresenceConnection(SQLModel, table=True):
+    """An open tab, heartbeated by the worker that holds its websocket.
+
+    A user is online while any of their rows is fresher than the presence TTL,
+    so a worker that dies without cleaning up stops counting by itself.
+    """
+
+    __tablename__ = "presence_connections"
+
+    client_token: str = Field(primary_key=True, max_length=128)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    worker_id: str = Field(max_length=64, index=True)
+    heartbeat_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))

@@ -1,0 +1,13 @@
+"""``/``: the chat shell with no room open (anonymous visitors go to /login)."""
+
+import reflex as rx
+
+from blabber import routes
+from blabber.components.chat import empty_room_placeholder, shell
+from blabber.state.chat import ChatState
+
+
+@rx.page(route=routes.HOME, title="Blabber", on_load=ChatState.open_home)
+def home_page() -> rx.Component:
+    """The shell."""
+    return shell(empty_room_placeholder(), with_members=False)

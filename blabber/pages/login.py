@@ -1,0 +1,13 @@
+"""``/login``."""
+
+import reflex as rx
+
+from blabber import routes
+from blabber.components.auth_forms import login_card
+from blabber.state.auth import AuthState
+
+
+@rx.page(route=routes.LOGIN, title="Log in · Blabber", on_load=AuthState.skip_if_signed_in)
+def login_page() -> rx.Component:
+    """The log-in form."""
+    return login_card()

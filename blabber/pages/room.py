@@ -1,0 +1,13 @@
+"""``/rooms/<name>``: one room, so reload and back/forward keep it open."""
+
+import reflex as rx
+
+from blabber import routes
+from blabber.components.chat import room_view, shell
+from blabber.state.chat import ChatState
+
+
+@rx.page(route=routes.ROOM, title="Blabber", on_load=ChatState.open_room)
+def room_page() -> rx.Component:
+    """The open room."""
+    return shell(room_view(), with_members=True)

@@ -1,0 +1,1 @@
+"""Realtime fan-out: typed events, the broker that carries them, the per-worker hub."""

@@ -1,0 +1,46 @@
+"""The events that cross processes, as small JSON documents.
+
+Every event names its ``type``; room-scoped events carry ``room_id`` and
+user-scoped ones ``user_id``, so a worker's hub can route them to the tabs it
+holds without understanding the payload.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+MESSAGE_CREATED = "message.created"
+MEMBERSHIP_CHANGED = "membership.changed"  # join, leave, kick: members list must refresh
+USER_REMOVED = "user.removed"  # a kicked user's tabs must leave the room
+PRESENCE_CHANGED = "presence.changed"
+TYPING = "typing"
+SESSION_REVOKED = "session.revoked"
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """One realtime event. ``data`` must be JSON-serialisable."""
+
+    type: str
+    room_id: int | None = None
+    user_id: int | None = None
+    data: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def to_json(self) -> str:
+        """Wire form."""
+        return json.dumps(dataclasses.asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Event:
+        """Parse the wire form; raises ``ValueError`` on garbage."""
+        doc = json.loads(raw)
+        if not isinstance(doc, dict) or not isinstance(doc.get("type"), str):
+            raise ValueError("not an event")
+        return cls(
+            type=doc["type"],
+            room_id=doc.get("room_id"),
+            user_id=doc.get("user_id"),
+            data=doc.get("data") or {},
+        )

@@ -1,0 +1,201 @@
+"""Sign up, log in, log out, and who a session token belongs to.
+
+Passwords: at least 8 characters and at most 72 UTF-8 bytes (bcrypt's limit;
+longer ones are refused, not truncated). Failed logins are counted per
+username in the database so the limit holds across worker processes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import re
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from blabber import security
+from blabber.models import AuthSession, LoginFailure, User, utcnow
+from blabber.realtime import events
+from blabber.services.errors import ServiceError
+from blabber.services.outbox import publish_on_commit
+from blabber.settings import Settings, get_settings
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,32}$")
+INVALID_CREDENTIALS = "Invalid username or password"
+USERNAME_TAKEN = "That username is taken"
+
+
+class InvalidCredentials(ServiceError):
+    """Wrong username or password; deliberately one message for both."""
+
+    def __init__(self) -> None:
+        super().__init__(INVALID_CREDENTIALS)
+
+
+class TooManyAttempts(ServiceError):
+    """Too many failed logins for this username in the window."""
+
+    def __init__(self, minutes: int) -> None:
+        unit = "minute" if minutes == 1 else "minutes"
+        super().__init__(f"Too many attempts, try again in {minutes} {unit}")
+        self.minutes = minutes
+
+
+@dataclasses.dataclass(frozen=True)
+class SignedIn:
+    """The result of sign-up or log-in: who, and the token to keep."""
+
+    user_id: int
+    username: str
+    token: str
+
+
+def validate_username(username: str) -> str:
+    """Return the trimmed username or raise with the rule it breaks."""
+    name = (username or "").strip()
+    if not USERNAME_RE.fullmatch(name):
+        raise ServiceError(
+            "Username must be 3–32 characters: letters, digits, _ . or -"
+        )
+    return name
+
+
+def validate_password(password: str) -> str:
+    """Return the password or raise with the rule it breaks."""
+    password = password or ""
+    if len(password) < 8:
+        raise ServiceError("Password must be at least 8 characters")
+    if "\x00" in password:
+        raise ServiceError("Password cannot contain NUL characters")
+    if len(password.encode("utf-8")) > security.BCRYPT_MAX_BYTES:
+        raise ServiceError("Password must be at most 72 bytes (about 72 letters)")
+    return password
+
+
+def _start_session(session: Session, user: User, settings: Settings) -> SignedIn:
+    token = security.new_session_token()
+    session.add(
+        AuthSession(
+            token_hash=security.hash_token(token),
+            user_id=user.id,
+            expires_at=utcnow() + dt.timedelta(days=settings.session_days),
+        )
+    )
+    user.last_seen_at = utcnow()
+    session.add(user)
+    session.commit()
+    return SignedIn(user_id=user.id, username=user.username, token=token)  # type: ignore[arg-type]
+
+
+def sign_up(
+    session: Session, username: str, password: str, *, settings: Settings | None = None
+) -> SignedIn:
+    """Create an account and log it in. Blocking (bcrypt): call off the event loop."""
+    settings = settings or get_settings()
+    name = validate_username(username)
+    validate_password(password)
+    key = name.lower()
+    if session.exec(select(User.id).where(User.username_key == key)).first():
+        raise ServiceError(USERNAME_TAKEN)
+    user = User(
+        username=name,
+        username_key=key,
+        password_hash=security.hash_password(password, rounds=settings.bcrypt_rounds),
+    )
+    session.add(user)
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:
+        session.rollback()
+        raise ServiceError(USERNAME_TAKEN) from None
+    return _start_session(session, user, settings)
+
+
+def _throttle_minutes_left(session: Session, key: str, settings: Settings) -> int:
+    window = dt.timedelta(minutes=settings.login_window_minutes)
+    since = utcnow() - window
+    rows = session.exec(
+        select(LoginFailure.created_at)
+        .where(LoginFailure.username_key == key, col(LoginFailure.created_at) > since)
+        .order_by(col(LoginFailure.created_at).desc())
+        .limit(settings.login_max_failures)
+    ).all()
+    if len(rows) < settings.login_max_failures:
+        return 0
+    # Locked until the oldest of the last N failures leaves the window.
+    unlock_at = rows[-1] + window
+    return max(1, math.ceil((unlock_at - utcnow()).total_seconds() / 60))
+
+
+def log_in(
+    session: Session, username: str, password: str, *, settings: Settings | None = None
+) -> SignedIn:
+    """Check credentials and start a session. Blocking (bcrypt)."""
+    settings = settings or get_settings()
+    key = (username or "").strip().lower()[:64]
+    minutes = _throttle_minutes_left(session, key, settings)
+    if minutes:
+        raise TooManyAttempts(minutes)
+    user = session.exec(select(User).where(User.username_key == key)).first()
+    if not security.verify_password(password or "", user.password_hash if user else None):
+        session.add(LoginFailure(username_key=key))
+        session.commit()
+        raise InvalidCredentials()
+    assert user is not None
+    return _start_session(session, user, settings)
+
+
+def log_out(session: Session, token: str) -> None:
+    """Revoke the session for ``token`` everywhere (no-op if unknown)."""
+    row = session.exec(
+        select(AuthSession).where(AuthSession.token_hash == security.hash_token(token or ""))
+    ).first()
+    if row is None or row.revoked_at is not None:
+        return
+    row.revoked_at = utcnow()
+    session.add(row)
+    publish_on_commit(
+        session,
+        events.Event(
+            type=events.SESSION_REVOKED,
+            user_id=row.user_id,
+            data={"token_hash": row.token_hash},
+        ),
+    )
+    session.commit()
+
+
+@dataclasses.dataclass(frozen=True)
+class CurrentUser:
+    """The signed-in user, as the UI needs it."""
+
+    user_id: int
+    username: str
+    token_hash: str
+
+
+def user_for_token(session: Session, token: str) -> CurrentUser | None:
+    """Who ``token`` logs in, or None if unknown, revoked or expired."""
+    if not token or len(token) > 200:
+        return None
+    token_hash = security.hash_token(token)
+    row = session.exec(
+        select(AuthSession, User)
+        .join(User, col(User.id) == AuthSession.user_id)
+        .where(
+            AuthSession.token_hash == token_hash,
+            col(AuthSession.revoked_at).is_(None),
+            col(AuthSession.expires_at) > utcnow(),
+        )
+    ).first()
+    if row is None:
+        return None
+    _auth, user = row
+    return CurrentUser(user_id=user.id, username=user.username, token_hash=token_hash)  # type: ignore[arg-type]
+
+
+def count_users(session: Session) -> int:
+    """How many accounts exist (for the seed command and health output)."""
+    return session.exec(select(func.count()).select_from(User)).one()

@@ -1,0 +1,179 @@
+"""Sending and reading messages.
+
+A send is idempotent per author: the tab picks ``client_id`` once per draft,
+so a retried send (double click, reconnect) returns the stored message
+instead of creating another. The realtime event is published exactly once,
+after commit, by the outbox.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from blabber.models import Membership, Message, MessageKind, User, utcnow
+from blabber.realtime import events
+from blabber.services.errors import ServiceError
+from blabber.services.outbox import publish_on_commit
+from blabber.services.rooms import require_member
+from blabber.services.views import MessageView
+from blabber.settings import Settings, get_settings
+
+CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+MAX_PAGE = 100
+
+
+def _view(msg: Message, author: str | None) -> MessageView:
+    return MessageView(
+        id=msg.id,  # type: ignore[arg-type]
+        room_id=msg.room_id,
+        author=author or "",
+        kind=msg.kind,
+        body=msg.body,
+        created_at=msg.created_at.isoformat(),
+        client_id=msg.client_id or "",
+    )
+
+
+def validate_body(body: str, settings: Settings) -> str:
+    """The body to store (trailing/leading whitespace trimmed) or a clear refusal."""
+    if not isinstance(body, str):
+        raise ServiceError("Message must be text")
+    text = body.strip()
+    if not text:
+        raise ServiceError("Message is empty")
+    if len(text) > settings.message_max_chars:
+        raise ServiceError(
+            f"Message is too long ({len(text):,} characters; the limit is "
+            f"{settings.message_max_chars:,})"
+        )
+    if "\x00" in text:
+        raise ServiceError("Message cannot contain NUL characters")
+    return text
+
+
+def _existing(session: Session, user_id: int, client_id: str) -> Message | None:
+    return session.exec(
+        select(Message).where(Message.author_id == user_id, Message.client_id == client_id)
+    ).first()
+
+
+def _check_rate(session: Session, user_id: int, settings: Settings) -> None:
+    since = utcnow() - dt.timedelta(seconds=settings.message_burst_seconds)
+    recent = session.exec(
+        select(func.count())
+        .select_from(Message)
+        .where(Message.author_id == user_id, col(Message.created_at) > since)
+    ).one()
+    if recent >= settings.message_burst:
+        raise ServiceError("You are sending messages too fast; wait a few seconds")
+
+
+def send_message(
+    session: Session,
+    user_id: int,
+    room_id: int,
+    body: str,
+    client_id: str,
+    *,
+    settings: Settings | None = None,
+) -> MessageView:
+    """Store a message from a member and publish it after commit."""
+    settings = settings or get_settings()
+    if not isinstance(client_id, str) or not CLIENT_ID_RE.fullmatch(client_id):
+        raise ServiceError("Invalid message id; reload the page")
+    require_member(session, user_id, room_id)
+    text = validate_body(body, settings)
+    user = session.get(User, user_id)
+    existing = _existing(session, user_id, client_id)
+    if existing is not None:
+        if existing.room_id != room_id:
+            raise ServiceError("Invalid message id; reload the page")
+        return _view(existing, user.username)  # type: ignore[union-attr]
+    _check_rate(session, user_id, settings)
+    msg = Message(
+        room_id=room_id,
+        author_id=user_id,
+        kind=MessageKind.USER.value,
+        body=text,
+        client_id=client_id,
+    )
+    try:
+        with session.begin_nested():
+            session.add(msg)
+            session.flush()
+    except sa.exc.IntegrityError:
+        # A concurrent retry of the same send won the race: return its row.
+        existing = _existing(session, user_id, client_id)
+        if existing is None:  # pragma: no cover
+            raise
+        session.commit()
+        return _view(existing, user.username)  # type: ignore[union-attr]
+    view = _view(msg, user.username)  # type: ignore[union-attr]
+    # My own message is read by me.
+    session.exec(
+        sa.update(Membership)
+        .where(col(Membership.room_id) == room_id, col(Membership.user_id) == user_id)
+        .values(last_read_message_id=msg.id)
+    )
+    publish_on_commit(
+        session,
+        events.Event(
+            type=events.MESSAGE_CREATED, room_id=room_id, data=dataclasses.asdict(view)
+        ),
+    )
+    session.commit()
+    return view
+
+
+def _page(session: Session, room_id: int, where, limit: int, newest_first: bool) -> list[MessageView]:
+    limit = max(1, min(int(limit), MAX_PAGE))
+    order = col(Message.id).desc() if newest_first else col(Message.id).asc()
+    rows = session.exec(
+        select(Message, User.username)
+        .join(User, col(User.id) == Message.author_id, isouter=True)
+        .where(Message.room_id == room_id, *where)
+        .order_by(order)
+        .limit(limit)
+    ).all()
+    views = [_view(m, name) for m, name in rows]
+    return sorted(views, key=lambda v: v.id)
+
+
+def latest_messages(session: Session, user_id: int, room_id: int, limit: int) -> list[MessageView]:
+    """The newest ``limit`` messages, oldest first; members only."""
+    require_member(session, user_id, room_id)
+    return _page(session, room_id, [], limit, newest_first=True)
+
+
+def messages_before(
+    session: Session, user_id: int, room_id: int, before_id: int, limit: int
+) -> list[MessageView]:
+    """Up to ``limit`` messages older than ``before_id``, oldest first; members only."""
+    require_member(session, user_id, room_id)
+    return _page(session, room_id, [col(Message.id) < int(before_id)], limit, newest_first=True)
+
+
+def messages_after(
+    session: Session, user_id: int, room_id: int, after_id: int, limit: int
+) -> list[MessageView]:
+    """Up to ``limit`` messages newer than ``after_id``, oldest first (catch-up)."""
+    require_member(session, user_id, room_id)
+    return _page(session, room_id, [col(Message.id) > int(after_id)], limit, newest_first=False)
+
+
+def mark_read(session: Session, user_id: int, room_id: int, message_id: int) -> None:
+    """Move my read mark forward to ``message_id`` (never backward)."""
+    membership = require_member(session, user_id, room_id)
+    top = session.exec(
+        select(func.coalesce(func.max(Message.id), 0)).where(Message.room_id == room_id)
+    ).one()
+    new_mark = min(int(message_id), int(top))
+    if new_mark > membership.last_read_message_id:
+        membership.last_read_message_id = new_mark
+        session.add(membership)
+    session.commit()

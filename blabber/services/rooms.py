@@ -1,0 +1,290 @@
+"""Rooms and memberships: join-or-create by name, list, members, leave, kick.
+
+Rules: names are 1–40 characters of letters, digits, ``-``, ``_`` and spaces,
+compared case-insensitively. The first member of a room (or the first to
+join an empty one) is its admin; if the admin leaves, the longest-standing
+member takes over. Every check runs in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from blabber.models import Membership, Message, MessageKind, Role, Room, RoomBan, User
+from blabber.realtime import events
+from blabber.services.errors import NotAllowed, NotFound, ServiceError
+from blabber.services.outbox import publish_on_commit
+from blabber.services.views import BanView, MemberView, MessageView, RoomSummary
+
+ROOM_NAME_RE = re.compile(r"^[A-Za-z0-9 _\-]{1,40}$")
+NOT_A_MEMBER = "You are not a member of that room"
+
+
+def normalize_room_name(name: str) -> str:
+    """Trim and check a room name, or raise with the rule it breaks."""
+    cleaned = re.sub(r"\s+", " ", (name or "").strip())
+    if not cleaned:
+        raise ServiceError("Enter a room name")
+    if not ROOM_NAME_RE.fullmatch(cleaned):
+        raise ServiceError(
+            "Room names are 1–40 characters: letters, digits, spaces, - or _"
+        )
+    return cleaned
+
+
+def find_room(session: Session, name: str) -> Room | None:
+    """The room called ``name`` (any case), if any."""
+    return session.exec(select(Room).where(Room.name_key == name.strip().lower())).first()
+
+
+def get_membership(session: Session, user_id: int, room_id: int) -> Membership | None:
+    """``user_id``'s membership in ``room_id``, if any."""
+    return session.exec(
+        select(Membership).where(Membership.room_id == room_id, Membership.user_id == user_id)
+    ).first()
+
+
+def require_member(session: Session, user_id: int | None, room_id: int) -> Membership:
+    """The caller's membership, or NotAllowed. Use at the top of every room action."""
+    membership = get_membership(session, user_id, room_id) if user_id else None
+    if membership is None:
+        raise NotAllowed(NOT_A_MEMBER)
+    return membership
+
+
+def add_system_message(session: Session, room_id: int, body: str) -> Message:
+    """Write a system line (``bob joined``) and publish it after commit."""
+    msg = Message(room_id=room_id, author_id=None, kind=MessageKind.SYSTEM.value, body=body)
+    session.add(msg)
+    session.flush()
+    view = MessageView(
+        id=msg.id,  # type: ignore[arg-type]
+        room_id=room_id,
+        author="",
+        kind=msg.kind,
+        body=body,
+        created_at=msg.created_at.isoformat(),
+    )
+    publish_on_commit(
+        session,
+        events.Event(type=events.MESSAGE_CREATED, room_id=room_id, data=_as_dict(view)),
+    )
+    return msg
+
+
+def _as_dict(view: MessageView) -> dict:
+    import dataclasses
+
+    return dataclasses.asdict(view)
+
+
+def _membership_changed(session: Session, room_id: int) -> None:
+    publish_on_commit(session, events.Event(type=events.MEMBERSHIP_CHANGED, room_id=room_id))
+
+
+def _create_room(session: Session, user_id: int, name: str) -> Room:
+    room = Room(name=name, name_key=name.lower(), created_by=user_id)
+    try:
+        with session.begin_nested():
+            session.add(room)
+            session.flush()
+    except sa.exc.IntegrityError:
+        # Someone created it between our lookup and insert: use theirs.
+        existing = find_room(session, name)
+        if existing is None:  # pragma: no cover - would be a DB bug
+            raise
+        return existing
+    return room
+
+
+def join_room(session: Session, user_id: int, name: str) -> RoomSummary:
+    """Join the room called ``name``, creating it (with me as admin) if new."""
+    clean = normalize_room_name(name)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotAllowed("Please log in again")
+    room = find_room(session, clean) or _create_room(session, user_id, clean)
+    existing = get_membership(session, user_id, room.id)  # type: ignore[arg-type]
+    if existing is not None:
+        session.commit()
+        return RoomSummary(id=room.id, name=room.name)  # type: ignore[arg-type]
+    banned = session.exec(
+        select(RoomBan.id).where(RoomBan.room_id == room.id, RoomBan.user_id == user_id)
+    ).first()
+    if banned:
+        session.rollback()
+        raise NotAllowed(f"You were removed from {room.name} and cannot rejoin")
+    member_count = session.exec(
+        select(func.count()).select_from(Membership).where(Membership.room_id == room.id)
+    ).one()
+    role = Role.ADMIN if member_count == 0 else Role.MEMBER
+    # New members start "caught up": the backlog is history, not unread.
+    last_id = _latest_message_id(session, room.id)  # type: ignore[arg-type]
+    membership = Membership(
+        room_id=room.id, user_id=user_id, role=role.value, last_read_message_id=last_id  # type: ignore[arg-type]
+    )
+    try:
+        with session.begin_nested():
+            session.add(membership)
+            session.flush()
+    except sa.exc.IntegrityError:
+        session.commit()  # a concurrent join of the same user won; fine
+        return RoomSummary(id=room.id, name=room.name)  # type: ignore[arg-type]
+    msg = add_system_message(session, room.id, f"{user.username} joined")  # type: ignore[arg-type]
+    membership.last_read_message_id = msg.id  # type: ignore[assignment]
+    _membership_changed(session, room.id)  # type: ignore[arg-type]
+    session.commit()
+    return RoomSummary(id=room.id, name=room.name)  # type: ignore[arg-type]
+
+
+def _latest_message_id(session: Session, room_id: int) -> int:
+    return session.exec(
+        select(func.coalesce(func.max(Message.id), 0)).where(Message.room_id == room_id)
+    ).one()
+
+
+def room_for_member(session: Session, user_id: int, name: str) -> RoomSummary:
+    """Open a room by name; only members may, others get NotFound/NotAllowed."""
+    room = find_room(session, name)
+    if room is None:
+        raise NotFound("No such room")
+    require_member(session, user_id, room.id)  # type: ignore[arg-type]
+    return RoomSummary(id=room.id, name=room.name)  # type: ignore[arg-type]
+
+
+def list_my_rooms(session: Session, user_id: int) -> list[RoomSummary]:
+    """My rooms by name, each with its unread count (messages by others after my read mark)."""
+    unread = (
+        select(func.count(Message.id))
+        .where(
+            Message.room_id == Membership.room_id,
+            col(Message.id) > Membership.last_read_message_id,
+            sa.or_(col(Message.author_id).is_(None), Message.author_id != user_id),
+        )
+        .correlate(Membership)
+        .scalar_subquery()
+    )
+    rows = session.exec(
+        select(Room.id, Room.name, unread)
+        .join(Membership, col(Membership.room_id) == Room.id)
+        .where(Membership.user_id == user_id)
+        .order_by(Room.name_key)
+    ).all()
+    return [RoomSummary(id=r[0], name=r[1], unread=int(r[2] or 0)) for r in rows]
+
+
+def list_members(
+    session: Session, user_id: int, room_id: int, online_ids: set[int] | frozenset[int] = frozenset()
+) -> list[MemberView]:
+    """Everyone in the room, admin first then by name; only members may look."""
+    require_member(session, user_id, room_id)
+    rows = session.exec(
+        select(User.id, User.username, Membership.role)
+        .join(Membership, col(Membership.user_id) == User.id)
+        .where(Membership.room_id == room_id)
+        .order_by(Membership.role, User.username_key)
+    ).all()
+    return [
+        MemberView(user_id=r[0], username=r[1], role=r[2], online=r[0] in online_ids)
+        for r in rows
+    ]
+
+
+def member_ids(session: Session, room_id: int) -> list[int]:
+    """User ids in a room (internal use: presence fan-out)."""
+    return list(session.exec(select(Membership.user_id).where(Membership.room_id == room_id)).all())
+
+
+def _hand_over_admin(session: Session, room_id: int) -> None:
+    """Make the longest-standing remaining member admin if nobody is."""
+    has_admin = session.exec(
+        select(Membership.id).where(Membership.room_id == room_id, Membership.role == Role.ADMIN.value)
+    ).first()
+    if has_admin:
+        return
+    successor = session.exec(
+        select(Membership)
+        .where(Membership.room_id == room_id)
+        .order_by(col(Membership.joined_at), col(Membership.id))
+    ).first()
+    if successor is not None:
+        successor.role = Role.ADMIN.value
+        session.add(successor)
+
+
+def leave_room(session: Session, user_id: int, room_id: int) -> None:
+    """Leave a room; an admin's role passes to the longest-standing member."""
+    membership = require_member(session, user_id, room_id)
+    user = session.get(User, user_id)
+    session.delete(membership)
+    session.flush()
+    _hand_over_admin(session, room_id)
+    add_system_message(session, room_id, f"{user.username} left")  # type: ignore[union-attr]
+    _membership_changed(session, room_id)
+    session.commit()
+
+
+def _require_admin(session: Session, user_id: int, room_id: int) -> Membership:
+    membership = require_member(session, user_id, room_id)
+    if membership.role != Role.ADMIN.value:
+        raise NotAllowed("Only the room's admin can do that")
+    return membership
+
+
+def kick_member(session: Session, admin_id: int, room_id: int, target_user_id: int) -> None:
+    """Remove and ban a member. Only the admin may, and not themself."""
+    _require_admin(session, admin_id, room_id)
+    if target_user_id == admin_id:
+        raise ServiceError("You cannot remove yourself; use Leave room")
+    target = get_membership(session, target_user_id, room_id)
+    if target is None:
+        raise NotFound("That user is not in this room")
+    admin = session.get(User, admin_id)
+    victim = session.get(User, target_user_id)
+    room = session.get(Room, room_id)
+    session.delete(target)
+    session.add(RoomBan(room_id=room_id, user_id=target_user_id, banned_by=admin_id))
+    session.flush()
+    add_system_message(
+        session, room_id, f"{victim.username} was removed by {admin.username}"  # type: ignore[union-attr]
+    )
+    _membership_changed(session, room_id)
+    publish_on_commit(
+        session,
+        events.Event(
+            type=events.USER_REMOVED,
+            room_id=room_id,
+            user_id=target_user_id,
+            data={"room_name": room.name},  # type: ignore[union-attr]
+        ),
+    )
+    session.commit()
+
+
+def list_bans(session: Session, admin_id: int, room_id: int) -> list[BanView]:
+    """Banned users of a room; admin only."""
+    _require_admin(session, admin_id, room_id)
+    rows = session.exec(
+        select(User.id, User.username)
+        .join(RoomBan, col(RoomBan.user_id) == User.id)
+        .where(RoomBan.room_id == room_id)
+        .order_by(User.username_key)
+    ).all()
+    return [BanView(user_id=r[0], username=r[1]) for r in rows]
+
+
+def unban(session: Session, admin_id: int, room_id: int, target_user_id: int) -> None:
+    """Lift a ban so the user can rejoin by name; admin only."""
+    _require_admin(session, admin_id, room_id)
+    ban = session.exec(
+        select(RoomBan).where(RoomBan.room_id == room_id, RoomBan.user_id == target_user_id)
+    ).first()
+    if ban is None:
+        raise NotFound("That user is not banned here")
+    session.delete(ban)
+    _membership_changed(session, room_id)
+    session.commit()
+

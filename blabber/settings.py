@@ -1,0 +1,88 @@
+"""Runtime configuration, read once from the environment.
+
+Nothing else in the project reads ``os.environ``: modules ask for
+:func:`get_settings`, and tests build a :class:`Settings` from a plain mapping
+with :meth:`Settings.from_env` so they never depend on the machine's shell.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'blabber.db'}"
+DEFAULT_PORT = 3000
+
+
+def _default_origins(port: int) -> tuple[str, ...]:
+    return (f"http://localhost:{port}", f"http://127.0.0.1:{port}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Every knob Blabber has; see the configuration table in README.md."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    port: int = DEFAULT_PORT
+    allowed_origins: tuple[str, ...] = _default_origins(DEFAULT_PORT)
+    session_days: int = 30
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    message_max_chars: int = 4000
+    message_burst: int = 10
+    message_burst_seconds: int = 10
+    history_page_size: int = 10
+    message_window: int = 50
+    bcrypt_rounds: int = 12
+    presence_ttl_seconds: int = 45
+    production: bool = False
+    secret_key: str = "dev-insecure-secret"
+
+    @property
+    def broker_url(self) -> str:
+        """Where realtime events travel: Redis when configured, else in-process."""
+        return self.redis_url or "memory://"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Build settings from an environment mapping (``os.environ`` in production)."""
+        database_url = (
+            env.get("REFLEX_DB_URL") or env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+        )
+        origins = env.get("BLABBER_ALLOWED_ORIGINS", "")
+        port = _int(env, "PORT", DEFAULT_PORT)
+        return cls(
+            database_url=database_url,
+            port=port,
+            redis_url=env.get("REFLEX_REDIS_URL") or env.get("REDIS_URL") or None,
+            allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip())
+            or _default_origins(port),
+            session_days=_int(env, "BLABBER_SESSION_DAYS", 30),
+            login_max_failures=_int(env, "BLABBER_LOGIN_MAX_FAILURES", 5),
+            login_window_minutes=_int(env, "BLABBER_LOGIN_WINDOW_MINUTES", 15),
+            message_max_chars=_int(env, "BLABBER_MESSAGE_MAX_CHARS", 4000),
+            message_burst=_int(env, "BLABBER_MESSAGE_BURST", 10),
+            message_burst_seconds=_int(env, "BLABBER_MESSAGE_BURST_SECONDS", 10),
+            history_page_size=_int(env, "BLABBER_HISTORY_PAGE_SIZE", 10),
+            message_window=_int(env, "BLABBER_MESSAGE_WINDOW", 50),
+            bcrypt_rounds=_int(env, "BLABBER_BCRYPT_ROUNDS", 12),
+            presence_ttl_seconds=_int(env, "BLABBER_PRESENCE_TTL_SECONDS", 45),
+            production=env.get("BLABBER_ENV", "").lower() == "production",
+            secret_key=env.get("BLABBER_SECRET_KEY", "dev-insecure-secret"),
+        )
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, built from ``os.environ`` on first use."""
+    return Settings.from_env(os.environ)

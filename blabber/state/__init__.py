@@ -1,0 +1,1 @@
+"""Reflex states: thin handlers that check identity and call services."""

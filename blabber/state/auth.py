@@ -1,0 +1,138 @@
+"""Who is signed in, for this tab.
+
+The session token lives in the browser's localStorage (synced across tabs,
+so logging out in one tab logs out the others) and is checked against the
+database; the resulting user id is kept in a backend-only var and is the
+only identity any handler trusts. Event arguments never name a user.
+"""
+
+from __future__ import annotations
+
+import time
+
+import reflex as rx
+
+from blabber import db, routes
+from blabber.services import accounts
+from blabber.services.errors import ServiceError
+
+# How long a validated token is trusted before it is checked again, so a
+# session revoked elsewhere stops working within this many seconds even if
+# its revocation event was missed.
+RECHECK_SECONDS = 30.0
+
+
+class AuthState(rx.State):
+    """Sign-up, log-in and log-out forms plus the signed-in identity."""
+
+    auth_token: str = rx.LocalStorage("", name="blabber_session", sync=True)
+    username: str = ""
+    form_error: str = ""
+    submitting: bool = False
+
+    _user_id: int = 0
+    _token_hash: str = ""
+    _checked_at: float = 0.0
+
+    @rx.var
+    def signed_in(self) -> bool:
+        """Whether this tab has a verified user."""
+        return bool(self.username)
+
+    async def current_user_id(self) -> int | None:
+        """The verified user id, rechecking the token when the check is old."""
+        if not self.auth_token:
+            self._forget()
+            return None
+        if self._user_id and time.monotonic() - self._checked_at < RECHECK_SECONDS:
+            return self._user_id
+        user = await db.run_in_session(accounts.user_for_token, self.auth_token)
+        if user is None:
+            self._forget()
+            return None
+        self._user_id, self._token_hash = user.user_id, user.token_hash
+        self.username = user.username
+        self._checked_at = time.monotonic()
+        return self._user_id
+
+    def _forget(self) -> None:
+        self._user_id, self._token_hash, self._checked_at = 0, "", 0.0
+        self.username = ""
+
+    def _signed_in(self, result: accounts.SignedIn) -> None:
+        self.auth_token = result.token
+        self._user_id = result.user_id
+        self.username = result.username
+        self._checked_at = time.monotonic()
+
+    def _revoked(self, token_hash: str) -> bool:
+        """Handle a revoked session; True when it was this tab's."""
+        if token_hash and token_hash == self._token_hash:
+            self._forget()
+            self.auth_token = ""
+            return True
+        return False
+
+    # -- page guards ---------------------------------------------------------
+    @rx.event
+    async def require_login(self):
+        """on_load of private pages: send anonymous visitors to /login."""
+        if await self.current_user_id() is None:
+            return rx.redirect(routes.LOGIN)
+        return None
+
+    @rx.event
+    async def skip_if_signed_in(self):
+        """on_load of /login and /signup: signed-in users go straight to the app."""
+        self.form_error = ""
+        self.submitting = False
+        if await self.current_user_id() is not None:
+            return rx.redirect(routes.HOME)
+        return None
+
+    # -- forms ---------------------------------------------------------------
+    @rx.event
+    async def sign_up(self, form_data: dict):
+        """Create an account from the sign-up form and land in the app."""
+        self.form_error, self.submitting = "", True
+        yield
+        try:
+            result = await db.run_in_session(
+                accounts.sign_up,
+                str(form_data.get("username", "")),
+                str(form_data.get("password", "")),
+            )
+        except ServiceError as err:
+            self.form_error, self.submitting = err.message, False
+            return
+        self._signed_in(result)
+        self.submitting = False
+        yield rx.redirect(routes.HOME)
+
+    @rx.event
+    async def log_in(self, form_data: dict):
+        """Check the log-in form and land in the app."""
+        self.form_error, self.submitting = "", True
+        yield
+        try:
+            result = await db.run_in_session(
+                accounts.log_in,
+                str(form_data.get("username", "")),
+                str(form_data.get("password", "")),
+            )
+        except ServiceError as err:
+            self.form_error, self.submitting = err.message, False
+            return
+        self._signed_in(result)
+        self.submitting = False
+        yield rx.redirect(routes.HOME)
+
+    @rx.event
+    async def log_out(self):
+        """Revoke this session everywhere and return to the log-in page."""
+        token = self.auth_token
+        if token:
+            await db.run_in_session(accounts.log_out, token)
+        self._forget()
+        self.auth_token = ""
+        return rx.redirect(routes.LOGIN)

@@ -1,0 +1,22 @@
+"""Reflex configuration. Blabber's own settings live in ``blabber/settings.py``."""
+
+from pathlib import Path
+
+import reflex as rx
+
+from blabber.settings import PROJECT_ROOT, get_settings
+
+_settings = get_settings()
+_bun = PROJECT_ROOT / ".tools" / "node_modules" / "bun" / "bin" / "bun.exe"
+
+config = rx.Config(
+    app_name="blabber",
+    telemetry_enabled=False,
+    cors_allowed_origins=list(_settings.allowed_origins),
+    redis_url=_settings.redis_url,
+    db_url=None,
+    bun_path=_bun if _bun.exists() else Path(rx.constants.Bun.DEFAULT_PATH),
+    show_built_with_reflex=False,
+    plugins=[rx.plugins.RadixThemesPlugin()],
+    disable_plugins=[rx.plugins.SitemapPlugin],
+)
