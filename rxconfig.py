@@ -17,6 +17,6 @@ config = rx.Config(
     db_url=None,
     bun_path=_bun if _bun.exists() else Path(rx.constants.Bun.DEFAULT_PATH),
     show_built_with_reflex=False,
-    plugins=[rx.plugins.RadixThemesPlugin()],
+    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", radius="medium"))],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

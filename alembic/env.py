@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import context
 from sqlmodel import SQLModel
 
 import blabber.models  # noqa: F401  (register tables)
+from alembic import context
 from blabber.db import make_engine
 from blabber.settings import get_settings
 

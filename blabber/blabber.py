@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from blabber import db, routes
-from blabber.pages import home, login, room, signup  # noqa: F401  (register pages)
+from blabber.pages import home, login, room, signup
 from blabber.settings import get_settings
 from blabber.state.live import run_realtime
 
@@ -51,8 +51,7 @@ def _log_start() -> None:
 
 _log_start()
 api = Starlette(routes=[Route(routes.HEALTH, healthz)])
-app = rx.App(
-    theme=rx.theme(accent_color="indigo", radius="medium"),
-    api_transformer=api,
-)
+app = rx.App(api_transformer=api)
+for _page in (home, login, signup, room):
+    app.add_page(_page.page, **_page.PAGE)
 app.register_lifespan_task(run_realtime)

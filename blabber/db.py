@@ -32,9 +32,7 @@ def make_engine(url: str) -> sa.Engine:
     """An engine for ``url`` with sensible pool settings for both backends."""
     url = normalize_url(url)
     if url.startswith("sqlite"):
-        engine = sa.create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}
-        )
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
@@ -45,9 +43,7 @@ def make_engine(url: str) -> sa.Engine:
             cur.close()
 
         return engine
-    return sa.create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=10
-    )
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=10)
 
 
 @functools.cache

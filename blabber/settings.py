@@ -46,7 +46,7 @@ class Settings:
     bcrypt_rounds: int = 12
     presence_ttl_seconds: int = 45
     production: bool = False
-    secret_key: str = "dev-insecure-secret"
+    secret_key: str = "dev-insecure-secret"  # noqa: S105 - refused in production
 
     @property
     def broker_url(self) -> str:
@@ -56,9 +56,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Build settings from an environment mapping (``os.environ`` in production)."""
-        database_url = (
-            env.get("REFLEX_DB_URL") or env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-        )
+        database_url = env.get("REFLEX_DB_URL") or env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
         origins = env.get("BLABBER_ALLOWED_ORIGINS", "")
         port = _int(env, "PORT", DEFAULT_PORT)
         return cls(

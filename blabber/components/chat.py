@@ -24,7 +24,9 @@ def _room_entry(room: rx.Var[RoomSummary]) -> rx.Component:
             rx.spacer(),
             rx.cond(
                 room.unread > 0,
-                rx.badge(room.unread, color_scheme="red", radius="full", data_testid="unread-badge"),
+                rx.badge(
+                    room.unread, color_scheme="red", radius="full", data_testid="unread-badge"
+                ),
             ),
             align="center",
             width="100%",
@@ -49,7 +51,9 @@ def sidebar() -> rx.Component:
         rx.hstack(brand(), rx.spacer(), color_mode_toggle(), width="100%", align="center"),
         rx.hstack(
             rx.avatar(fallback=AuthState.username.to(str)[:2], size="2", radius="full"),
-            rx.text(AuthState.username, weight="bold", data_testid="current-username", truncate=True),
+            rx.text(
+                AuthState.username, weight="bold", data_testid="current-username", truncate=True
+            ),
             rx.spacer(),
             rx.button("Log out", on_click=AuthState.log_out, variant="soft", size="1"),
             width="100%",
@@ -77,7 +81,11 @@ def sidebar() -> rx.Component:
         rx.cond(
             ChatState.rooms.length() > 0,
             rx.vstack(rx.foreach(ChatState.rooms, _room_entry), width="100%", spacing="1"),
-            rx.text("No rooms yet. Type a name above to create or join one.", size="2", color_scheme="gray"),
+            rx.text(
+                "No rooms yet. Type a name above to create or join one.",
+                size="2",
+                color_scheme="gray",
+            ),
         ),
         rx.spacer(),
         rx.button(
@@ -96,11 +104,25 @@ def sidebar() -> rx.Component:
 def _message_row(msg: rx.Var[MessageView]) -> rx.Component:
     return rx.cond(
         msg.kind == "system",
-        rx.text(msg.body, size="1", color_scheme="gray", align="center", width="100%", data_testid="system-line", key=msg.id),
+        rx.text(
+            msg.body,
+            size="1",
+            color_scheme="gray",
+            align="center",
+            width="100%",
+            data_testid="system-line",
+            key=msg.id,
+        ),
         rx.box(
             rx.hstack(
                 rx.text(msg.author, weight="bold", size="2", data_testid="message-author"),
-                rx.moment(msg.created_at, format="HH:mm", local=True, font_size="0.75em", color=rx.color("gray", 10)),
+                rx.moment(
+                    msg.created_at,
+                    format="HH:mm",
+                    local=True,
+                    font_size="0.75em",
+                    color=rx.color("gray", 10),
+                ),
                 align="baseline",
                 spacing="2",
             ),
@@ -122,9 +144,17 @@ def room_view() -> rx.Component:
     """Heading, history, typing line and composer of the open room."""
     return rx.vstack(
         rx.hstack(
-            rx.heading("# ", ChatState.room_name, size="5", data_testid="room-heading", truncate=True),
+            rx.heading(
+                "# ", ChatState.room_name, size="5", data_testid="room-heading", truncate=True
+            ),
             rx.spacer(),
-            rx.button("Leave room", on_click=ChatState.leave_room, variant="soft", color_scheme="gray", size="1"),
+            rx.button(
+                "Leave room",
+                on_click=ChatState.leave_room,
+                variant="soft",
+                color_scheme="gray",
+                size="1",
+            ),
             width="100%",
             align="center",
             padding="0.8em 1em",
@@ -163,7 +193,9 @@ def room_view() -> rx.Component:
             data_testid="message-list",
         ),
         rx.box(
-            rx.text(ChatState.typing_text, size="1", color_scheme="gray", data_testid="typing-line"),
+            rx.text(
+                ChatState.typing_text, size="1", color_scheme="gray", data_testid="typing-line"
+            ),
             height="1.4em",
             padding_x="1em",
         ),
@@ -173,7 +205,9 @@ def room_view() -> rx.Component:
                 rx.hstack(
                     rx.el.input(type="hidden", name="client_id", value=ChatState.draft_id),
                     rx.text_area(
-                        placeholder="Message #" + ChatState.room_name + " (Enter to send, Shift+Enter for a new line)",
+                        placeholder="Message #"
+                        + ChatState.room_name
+                        + " (Enter to send, Shift+Enter for a new line)",
                         name="body",
                         id="composer",
                         aria_label="Message",
@@ -214,7 +248,12 @@ def _member_row(member: rx.Var[MemberView]) -> rx.Component:
         rx.text(member.username, size="2", truncate=True, data_testid="member-name"),
         rx.cond(member.role == "admin", rx.badge("admin", size="1", variant="soft")),
         rx.spacer(),
-        rx.text(rx.cond(member.online, "online", "offline"), size="1", color_scheme="gray", data_testid="member-status"),
+        rx.text(
+            rx.cond(member.online, "online", "offline"),
+            size="1",
+            color_scheme="gray",
+            data_testid="member-status",
+        ),
         rx.cond(
             ChatState.is_admin & (member.username != AuthState.username),
             rx.button(
@@ -236,7 +275,13 @@ def _ban_row(ban: rx.Var[BanView]) -> rx.Component:
     return rx.hstack(
         rx.text(ban.username, size="2"),
         rx.spacer(),
-        rx.button("Unban", on_click=ChatState.unban(ban.user_id), aria_label="Unban " + ban.username, size="1", variant="soft"),
+        rx.button(
+            "Unban",
+            on_click=ChatState.unban(ban.user_id),
+            aria_label="Unban " + ban.username,
+            size="1",
+            variant="soft",
+        ),
         width="100%",
         align="center",
     )
@@ -249,7 +294,9 @@ def members_panel() -> rx.Component:
         rx.foreach(ChatState.members, _member_row),
         rx.cond(
             ChatState.is_admin & (ChatState.bans.length() > 0),
-            rx.vstack(rx.heading("Banned", size="3"), rx.foreach(ChatState.bans, _ban_row), width="100%"),
+            rx.vstack(
+                rx.heading("Banned", size="3"), rx.foreach(ChatState.bans, _ban_row), width="100%"
+            ),
         ),
         padding="1em",
         spacing="2",
@@ -279,7 +326,9 @@ def empty_room_placeholder() -> rx.Component:
     return rx.center(
         rx.vstack(
             rx.heading("Welcome to Blabber", size="6"),
-            rx.text("Pick a room on the left, or type a room name and press Join.", color_scheme="gray"),
+            rx.text(
+                "Pick a room on the left, or type a room name and press Join.", color_scheme="gray"
+            ),
             align="center",
         ),
         height="100%",
@@ -299,7 +348,14 @@ def shell(main: rx.Component, with_members: bool) -> rx.Component:
             max_height=["40dvh", "40dvh", "100dvh"],
             overflow_y="auto",
         ),
-        rx.vstack(notice_banner(), main, flex="1", min_width="0", height=["auto", "auto", "100dvh"], spacing="0"),
+        rx.vstack(
+            notice_banner(),
+            main,
+            flex="1",
+            min_width="0",
+            height=["auto", "auto", "100dvh"],
+            spacing="0",
+        ),
         rx.cond(
             with_members,
             rx.box(
@@ -317,4 +373,4 @@ def shell(main: rx.Component, with_members: bool) -> rx.Component:
     )
 
 
-__all__ = ["room_view", "routes", "shell", "empty_room_placeholder"]
+__all__ = ["empty_room_placeholder", "room_view", "routes", "shell"]

@@ -6,8 +6,9 @@ from blabber import routes
 from blabber.components.chat import empty_room_placeholder, shell
 from blabber.state.chat import ChatState
 
+PAGE = dict(route=routes.HOME, title="Blabber", on_load=ChatState.open_home)
 
-@rx.page(route=routes.HOME, title="Blabber", on_load=ChatState.open_home)
-def home_page() -> rx.Component:
+
+def page() -> rx.Component:
     """The shell."""
     return shell(empty_room_placeholder(), with_members=False)

@@ -6,8 +6,9 @@ from blabber import routes
 from blabber.components.chat import room_view, shell
 from blabber.state.chat import ChatState
 
+PAGE = dict(route=routes.ROOM, title="Blabber", on_load=ChatState.open_room)
 
-@rx.page(route=routes.ROOM, title="Blabber", on_load=ChatState.open_room)
-def room_page() -> rx.Component:
+
+def page() -> rx.Component:
     """The open room."""
     return shell(room_view(), with_members=True)

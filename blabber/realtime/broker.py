@@ -43,7 +43,7 @@ class Broker(abc.ABC):
     def subscribe(self) -> contextlib.AbstractAsyncContextManager[AsyncIterator[Event]]:
         """``async with broker.subscribe() as events: async for e in events``."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, most brokers hold nothing
         """Release connections."""
 
 

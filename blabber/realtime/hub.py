@@ -86,7 +86,7 @@ class Hub:
                 del index[key]
 
     def local_connections(self) -> dict[str, int]:
-        """token -> user id for every registered tab (presence heartbeat input)."""
+        """Token -> user id for every registered tab (presence heartbeat input)."""
         return {token: tab.user_id for token, tab in self.tabs.items()}
 
     def prune(self, connected: Collection[str]) -> list[str]:
@@ -110,7 +110,8 @@ class Hub:
             return {
                 t
                 for t in self._by_room.get(event.room_id or -1, ())
-                if self.tabs[t].viewing_room == event.room_id and self.tabs[t].user_id != event.user_id
+                if self.tabs[t].viewing_room == event.room_id
+                and self.tabs[t].user_id != event.user_id
             }
         tokens = set(self._by_room.get(event.room_id or -1, ()))
         if event.type == ev.MEMBERSHIP_CHANGED and event.user_id is not None:

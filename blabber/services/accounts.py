@@ -56,9 +56,7 @@ def validate_username(username: str) -> str:
     """Return the trimmed username or raise with the rule it breaks."""
     name = (username or "").strip()
     if not USERNAME_RE.fullmatch(name):
-        raise ServiceError(
-            "Username must be 3–32 characters: letters, digits, _ . or -"
-        )
+        raise ServiceError("Username must be 3–32 characters: letters, digits, _ . or -")
     return name
 
 
@@ -79,7 +77,7 @@ def _start_session(session: Session, user: User, settings: Settings) -> SignedIn
     session.add(
         AuthSession(
             token_hash=security.hash_token(token),
-            user_id=user.id,
+            user_id=user.id,  # type: ignore[arg-type]
             expires_at=utcnow() + dt.timedelta(days=settings.session_days),
         )
     )

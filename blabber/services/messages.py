@@ -122,15 +122,15 @@ def send_message(
     )
     publish_on_commit(
         session,
-        events.Event(
-            type=events.MESSAGE_CREATED, room_id=room_id, data=dataclasses.asdict(view)
-        ),
+        events.Event(type=events.MESSAGE_CREATED, room_id=room_id, data=dataclasses.asdict(view)),
     )
     session.commit()
     return view
 
 
-def _page(session: Session, room_id: int, where, limit: int, newest_first: bool) -> list[MessageView]:
+def _page(
+    session: Session, room_id: int, where, limit: int, newest_first: bool
+) -> list[MessageView]:
     limit = max(1, min(int(limit), MAX_PAGE))
     order = col(Message.id).desc() if newest_first else col(Message.id).asc()
     rows = session.exec(
@@ -172,7 +172,7 @@ def mark_read(session: Session, user_id: int, room_id: int, message_id: int) -> 
     top = session.exec(
         select(func.coalesce(func.max(Message.id), 0)).where(Message.room_id == room_id)
     ).one()
-    new_mark = min(int(message_id), int(top))
+    new_mark = min(int(message_id), int(top or 0))
     if new_mark > membership.last_read_message_id:
         membership.last_read_message_id = new_mark
         session.add(membership)

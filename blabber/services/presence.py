@@ -71,19 +71,13 @@ def sync_worker(
             PC(client_token=t, user_id=connections[t], worker_id=worker_id, heartbeat_at=now)
             for t in moved
         )
-    session.exec(
-        sa.update(PC)
-        .where(col(PC.worker_id) == worker_id)
-        .values(heartbeat_at=now)
-    )
+    session.exec(sa.update(PC).where(col(PC.worker_id) == worker_id).values(heartbeat_at=now))
     session.flush()
     after = online_user_ids(session, touched, ttl_seconds)
     changes = {uid: uid in after for uid in before ^ after}
     if changes:
         room_ids = session.exec(
-            select(Membership.room_id)
-            .where(col(Membership.user_id).in_(list(changes)))
-            .distinct()
+            select(Membership.room_id).where(col(Membership.user_id).in_(list(changes))).distinct()
         ).all()
         publish_on_commit(
             session,

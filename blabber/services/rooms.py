@@ -29,9 +29,7 @@ def normalize_room_name(name: str) -> str:
     if not cleaned:
         raise ServiceError("Enter a room name")
     if not ROOM_NAME_RE.fullmatch(cleaned):
-        raise ServiceError(
-            "Room names are 1–40 characters: letters, digits, spaces, - or _"
-        )
+        raise ServiceError("Room names are 1–40 characters: letters, digits, spaces, - or _")
     return cleaned
 
 
@@ -124,7 +122,10 @@ def join_room(session: Session, user_id: int, name: str) -> RoomSummary:
     # New members start "caught up": the backlog is history, not unread.
     last_id = _latest_message_id(session, room.id)  # type: ignore[arg-type]
     membership = Membership(
-        room_id=room.id, user_id=user_id, role=role.value, last_read_message_id=last_id  # type: ignore[arg-type]
+        room_id=room.id,  # type: ignore[arg-type]
+        user_id=user_id,
+        role=role.value,
+        last_read_message_id=last_id,  # type: ignore[arg-type]
     )
     try:
         with session.begin_nested():
@@ -141,9 +142,8 @@ def join_room(session: Session, user_id: int, name: str) -> RoomSummary:
 
 
 def _latest_message_id(session: Session, room_id: int) -> int:
-    return session.exec(
-        select(func.coalesce(func.max(Message.id), 0)).where(Message.room_id == room_id)
-    ).one()
+    top = session.exec(select(func.max(Message.id)).where(Message.room_id == room_id)).one()
+    return int(top or 0)
 
 
 def room_for_member(session: Session, user_id: int, name: str) -> RoomSummary:
@@ -158,11 +158,11 @@ def room_for_member(session: Session, user_id: int, name: str) -> RoomSummary:
 def list_my_rooms(session: Session, user_id: int) -> list[RoomSummary]:
     """My rooms by name, each with its unread count (messages by others after my read mark)."""
     unread = (
-        select(func.count(Message.id))
+        select(func.count(col(Message.id)))
         .where(
             Message.room_id == Membership.room_id,
             col(Message.id) > Membership.last_read_message_id,
-            sa.or_(col(Message.author_id).is_(None), Message.author_id != user_id),
+            sa.or_(col(Message.author_id).is_(None), col(Message.author_id) != user_id),
         )
         .correlate(Membership)
         .scalar_subquery()
@@ -173,11 +173,14 @@ def list_my_rooms(session: Session, user_id: int) -> list[RoomSummary]:
         .where(Membership.user_id == user_id)
         .order_by(Room.name_key)
     ).all()
-    return [RoomSummary(id=r[0], name=r[1], unread=int(r[2] or 0)) for r in rows]
+    return [RoomSummary(id=r[0] or 0, name=r[1], unread=int(r[2] or 0)) for r in rows]
 
 
 def list_members(
-    session: Session, user_id: int, room_id: int, online_ids: set[int] | frozenset[int] = frozenset()
+    session: Session,
+    user_id: int,
+    room_id: int,
+    online_ids: set[int] | frozenset[int] = frozenset(),
 ) -> list[MemberView]:
     """Everyone in the room, admin first then by name; only members may look."""
     require_member(session, user_id, room_id)
@@ -188,7 +191,7 @@ def list_members(
         .order_by(Membership.role, User.username_key)
     ).all()
     return [
-        MemberView(user_id=r[0], username=r[1], role=r[2], online=r[0] in online_ids)
+        MemberView(user_id=r[0] or 0, username=r[1], role=r[2], online=r[0] in online_ids)
         for r in rows
     ]
 
@@ -201,7 +204,9 @@ def member_ids(session: Session, room_id: int) -> list[int]:
 def _hand_over_admin(session: Session, room_id: int) -> None:
     """Make the longest-standing remaining member admin if nobody is."""
     has_admin = session.exec(
-        select(Membership.id).where(Membership.room_id == room_id, Membership.role == Role.ADMIN.value)
+        select(Membership.id).where(
+            Membership.room_id == room_id, Membership.role == Role.ADMIN.value
+        )
     ).first()
     if has_admin:
         return
@@ -249,7 +254,9 @@ def kick_member(session: Session, admin_id: int, room_id: int, target_user_id: i
     session.add(RoomBan(room_id=room_id, user_id=target_user_id, banned_by=admin_id))
     session.flush()
     add_system_message(
-        session, room_id, f"{victim.username} was removed by {admin.username}"  # type: ignore[union-attr]
+        session,
+        room_id,
+        f"{victim.username} was removed by {admin.username}",  # type: ignore[union-attr]
     )
     _membership_changed(session, room_id)
     publish_on_commit(
@@ -273,7 +280,7 @@ def list_bans(session: Session, admin_id: int, room_id: int) -> list[BanView]:
         .where(RoomBan.room_id == room_id)
         .order_by(User.username_key)
     ).all()
-    return [BanView(user_id=r[0], username=r[1]) for r in rows]
+    return [BanView(user_id=r[0] or 0, username=r[1]) for r in rows]
 
 
 def unban(session: Session, admin_id: int, room_id: int, target_user_id: int) -> None:
@@ -287,4 +294,3 @@ def unban(session: Session, admin_id: int, room_id: int, target_user_id: int) ->
     session.delete(ban)
     _membership_changed(session, room_id)
     session.commit()
-

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 import urllib.parse
 import uuid
@@ -29,6 +30,7 @@ from blabber.services.views import BanView, MemberView, MessageView, RoomSummary
 from blabber.settings import get_settings
 from blabber.state.auth import AuthState
 
+log = logging.getLogger(__name__)
 MAX_WINDOW = 200  # messages held per tab, live + paged; older ones re-page from the DB
 TYPING_SECONDS = 4.0
 READ_MARK_EVERY = 3.0
@@ -176,7 +178,9 @@ class ChatState(rx.State):
             return rx.redirect(routes.LOGIN)
         self.joining = True
         try:
-            room = await db.run_in_session(rooms.join_room, user[0], str(form_data.get("room_name", "")))
+            room = await db.run_in_session(
+                rooms.join_room, user[0], str(form_data.get("room_name", ""))
+            )
         except ServiceError as err:
             self.join_error = err.message
             return None
@@ -359,25 +363,13 @@ class ChatState(rx.State):
                 self._typing_until.pop(view.author, None)
                 self.typing_text = typing_label(sorted(self._typing_until))
             return []
-        auth_name = None
-        for room in self.rooms:
-            if room.id == event.room_id:
-                auth_name = room.name
-        if auth_name is None or view.kind != "user":
+        room = next((r for r in self.rooms if r.id == event.room_id), None)
+        if room is None or view.kind != "user":
             return []
-        me = next((r for r in self.rooms if r.id == event.room_id), None)
         self.rooms = [
-            RoomSummary(r.id, r.name, r.unread + 1) if r.id == event.room_id else r
-            for r in self.rooms
+            RoomSummary(r.id, r.name, r.unread + 1) if r.id == room.id else r for r in self.rooms
         ]
-        if me is None:
-            return []
-        title = f"New message in {auth_name}"
-        script = (
-            "if (document.hidden && window.Notification && Notification.permission === 'granted')"
-            f" {{ new Notification({json.dumps(title)}, {{body: {json.dumps(view.author + ': ' + view.body[:120])}}}); }}"
-        )
-        return [rx.toast.info(title), rx.call_script(script)]
+        return _notify(f"New message in {room.name}", f"{view.author}: {view.body[:120]}")
 
     def _on_typing(self, event: ev.Event) -> None:
         name = str(event.data.get("username", ""))[:32]
@@ -409,7 +401,9 @@ class ChatState(rx.State):
     async def _catch_up(self, user_id: int) -> None:
         after = self.messages[-1].id if self.messages else 0
         while True:
-            page = await db.run_in_session(messages.messages_after, user_id, self._room_id, after, 100)
+            page = await db.run_in_session(
+                messages.messages_after, user_id, self._room_id, after, 100
+            )
             self._merge(page)
             if len(page) < 100:
                 break
@@ -417,12 +411,12 @@ class ChatState(rx.State):
         await self._refresh_members(user_id)
 
     async def _maybe_mark_read(self, user_id: int) -> None:
-        if self._room_id and self._read_upto and time.monotonic() - self._read_marked_at > READ_MARK_EVERY:
+        """Persist the read mark at most every few seconds per tab (not per message)."""
+        due = time.monotonic() - self._read_marked_at > READ_MARK_EVERY
+        if self._room_id and self._read_upto and due:
             self._read_marked_at = time.monotonic()
             room_id, upto = self._room_id, self._read_upto
-            asyncio.get_running_loop().create_task(
-                _quietly(db.run_in_session(messages.mark_read, user_id, room_id, upto))
-            )
+            _background(db.run_in_session(messages.mark_read, user_id, room_id, upto))
 
     async def _flush_read_mark(self, user_id: int) -> None:
         if self._room_id and self._read_upto:
@@ -433,11 +427,33 @@ class ChatState(rx.State):
         self._read_upto = 0
 
 
-async def _quietly(coro) -> None:
-    try:
-        await coro
-    except Exception:  # best effort: the next mark or room open fixes it
-        pass
+_BACKGROUND: set[asyncio.Task] = set()
+
+
+def _background(coro) -> None:
+    """Run a best-effort write without blocking delivery; the next mark fixes a failure."""
+
+    async def quietly() -> None:
+        try:
+            await coro
+        except Exception as exc:
+            log.info("background read mark failed: %s", exc)
+
+    task = asyncio.get_running_loop().create_task(quietly())
+    _BACKGROUND.add(task)
+    task.add_done_callback(_BACKGROUND.discard)
+
+
+def _notify(title: str, body: str) -> list:
+    """A toast, plus a browser notification when the tab is hidden and allowed.
+
+    Text goes through ``json.dumps`` so user content can never become script.
+    """
+    script = (
+        "if (document.hidden && window.Notification && Notification.permission === 'granted')"
+        f" {{ new Notification({json.dumps(title)}, {{body: {json.dumps(body)}}}); }}"
+    )
+    return [rx.toast.info(title), rx.call_script(script)]
 
 
 async def _sync_presence_now() -> None:

@@ -25,6 +25,7 @@ from blabber.settings import get_settings
 log = logging.getLogger(__name__)
 PRESENCE_EVERY_SECONDS = 2.0
 _app: rx.App | None = None
+_TIMERS: set[asyncio.Task] = set()
 
 
 async def deliver(token: str, batch: list[Event]) -> None:
@@ -66,7 +67,9 @@ def schedule_typing_expiry(token: str, delay: float) -> None:
     loop = asyncio.get_running_loop()
 
     def fire() -> None:
-        loop.create_task(_quiet_deliver(token, [Event(type="typing.expire")]))
+        task = loop.create_task(_quiet_deliver(token, [Event(type="typing.expire")]))
+        _TIMERS.add(task)
+        task.add_done_callback(_TIMERS.discard)
 
     loop.call_later(delay, fire)
 
