@@ -39,7 +39,7 @@ class AuthState(rx.State):
         """Whether this tab has a verified user."""
         return bool(self.username)
 
-    async def current_user_id(self) -> int | None:
+    async def _current_user_id(self) -> int | None:
         """The verified user id, rechecking the token when the check is old."""
         if not self.auth_token:
             self._forget()
@@ -77,7 +77,7 @@ class AuthState(rx.State):
     @rx.event
     async def require_login(self):
         """on_load of private pages: send anonymous visitors to /login."""
-        if await self.current_user_id() is None:
+        if await self._current_user_id() is None:
             return rx.redirect(routes.LOGIN)
         return None
 
@@ -86,7 +86,7 @@ class AuthState(rx.State):
         """on_load of /login and /signup: signed-in users go straight to the app."""
         self.form_error = ""
         self.submitting = False
-        if await self.current_user_id() is not None:
+        if await self._current_user_id() is not None:
             return rx.redirect(routes.HOME)
         return None
 

@@ -2,7 +2,7 @@
 
 Handlers are thin: they establish who is calling (``AuthState``), call a
 service off the event loop, and copy the result into vars. Live updates
-arrive through :meth:`ChatState.apply_live_events`, called by this worker's
+arrive through :meth:`ChatState._apply_live_events`, called by this worker's
 hub (``blabber.state.live``) with the state locked.
 
 Everything a client can call checks login, and the services check
@@ -75,7 +75,7 @@ class ChatState(rx.State):
     # -- identity ------------------------------------------------------------
     async def _user(self) -> tuple[int, str] | None:
         auth = await self.get_state(AuthState)
-        user_id = await auth.current_user_id()
+        user_id = await auth._current_user_id()
         return (user_id, auth.username) if user_id else None
 
     def _token(self) -> str:
@@ -294,7 +294,7 @@ class ChatState(rx.State):
         self.notice = ""
 
     # -- live updates (called by the hub, state locked) ----------------------
-    async def apply_live_events(self, batch: list[ev.Event]) -> list:
+    async def _apply_live_events(self, batch: list[ev.Event]) -> list:
         """Apply realtime events; returns frontend events (toasts, redirects) to send."""
         auth = await self.get_state(AuthState)
         user_id = auth._user_id

@@ -35,7 +35,7 @@ async def deliver(token: str, batch: list[Event]) -> None:
     assert _app is not None
     async with _app.modify_state(rx.BaseStateToken(ident=token, cls=ChatState)) as state:
         chat = state if isinstance(state, ChatState) else await state.get_state(ChatState)
-        frontend = await chat.apply_live_events(batch)
+        frontend = await chat._apply_live_events(batch)
     if frontend and _app.event_namespace is not None:
         await _app.event_namespace.emit_update(
             update=StateUpdate(events=FrontendEvent.from_event_type(frontend)), token=token
