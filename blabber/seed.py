@@ -36,17 +36,16 @@ def seed(session: Session, users: int) -> dict[str, int]:
     """Create the demo users, rooms and messages; returns counts."""
     settings = get_settings()
     user_ids = [_ensure_user(session, f"user{i}") for i in range(1, users + 1)]
-    room_ids = []
+    room_ids: list[int] = []
     for room_name in DEMO_ROOMS:
-        for user_id in user_ids:
-            room_ids.append(rooms.join_room(session, user_id, room_name).id)
+        for user_id in user_ids:  # the first user creates the room and is its admin
+            joined = rooms.join_room(session, user_id, room_name)
+        room_ids.append(joined.id)
     sent = 0
     for line_no, line in enumerate(DEMO_LINES):
         author = user_ids[line_no % len(user_ids)]
-        first_room = rooms.find_room(session, DEMO_ROOMS[0])
-        assert first_room is not None
         messages.send_message(
-            session, author, first_room.id, line, f"seed-{line_no}", settings=settings
+            session, author, room_ids[0], line, f"seed-{line_no}", settings=settings
         )
         sent += 1
     return {"users": len(user_ids), "rooms": len(DEMO_ROOMS), "messages": sent}
