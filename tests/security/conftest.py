@@ -1,0 +1,26 @@
+"""A real Blabber backend (no frontend build needed) for protocol-level security tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import appserver
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[appserver.AppServer]:
+    """A backend on a fresh SQLite DB serving a placeholder page instead of the real build."""
+    root = tmp_path_factory.mktemp("backend")
+    web_dir = root / "web"
+    (web_dir / "build" / "client").mkdir(parents=True)
+    (web_dir / "build" / "client" / "index.html").write_text("<!doctype html><title>t</title>")
+    url = f"sqlite:///{Path(root) / 'blabber.db'}"
+    appserver.migrate(url)
+    server = appserver.start_server(
+        web_dir, port=appserver.free_port(), database_url=url, name="security"
+    )
+    yield server
+    server.stop()
