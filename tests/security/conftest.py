@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from tests.support import appserver
 
@@ -22,5 +23,14 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[appserver.AppS
     server = appserver.start_server(
         web_dir, port=appserver.free_port(), database_url=url, name="security"
     )
+    server.database_url = url  # type: ignore[attr-defined]
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def backend_db(backend: appserver.AppServer) -> Iterator[sa.Engine]:
+    """Read access to the backend's database, to prove what did (not) change."""
+    engine = sa.create_engine(backend.database_url)  # type: ignore[attr-defined]
+    yield engine
+    engine.dispose()

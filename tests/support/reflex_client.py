@@ -1,0 +1,130 @@
+"""A minimal client of Reflex's websocket protocol, for protocol-level tests.
+
+It does what the browser's ``state.js`` does (connect to ``/_event`` with a
+token, hydrate, send events with router data, merge state deltas) so tests can
+send *crafted* events that no button would send and inspect every delta the
+server pushed back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import socketio
+
+ROOT = "reflex___state____state"
+AUTH = f"{ROOT}.blabber___state___auth____auth_state"
+CHAT = f"{ROOT}.blabber___state___chat____chat_state"
+ON_LOAD = f"{ROOT}.reflex___state____on_load_internal_state.on_load_internal"
+NAMESPACE = "/_event"  # socket.io-client treats the URL path as the namespace
+
+
+class ReflexClient:
+    """One simulated browser tab."""
+
+    def __init__(self, base_url: str, origin: str | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.origin = origin or base_url.replace("127.0.0.1", "localhost")
+        self.token = str(uuid.uuid4())
+        self.path = "/"
+        self.state: dict[str, dict[str, Any]] = {}
+        self.deltas: list[dict[str, Any]] = []
+        self.frontend_events: list[dict[str, Any]] = []
+        self._changed = asyncio.Event()
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.sio.on("event", self._on_update, namespace=NAMESPACE)
+
+    async def _on_update(self, update: dict[str, Any]) -> None:
+        delta = update.get("delta") or {}
+        self.deltas.append(delta)
+        for substate, values in delta.items():
+            self.state.setdefault(substate, {}).update(values)
+        self.frontend_events.extend(update.get("events") or [])
+        self._changed.set()
+
+    def var(self, substate: str, name: str, default: Any = None) -> Any:
+        """The last value the server sent for ``name`` (``_rx_state_`` suffix optional)."""
+        values = self.state.get(substate, {})
+        return values.get(name + "_rx_state_", values.get(name, default))
+
+    async def connect(self, path: str = "/", storage: dict[str, Any] | None = None) -> None:
+        """Open the socket and hydrate like a page load of ``path``."""
+        self.path = path
+        await self.sio.connect(
+            f"{self.base_url}?token={self.token}",
+            socketio_path="/_event",
+            transports=["websocket"],
+            headers={"Origin": self.origin},
+            namespaces=[NAMESPACE],
+            wait_timeout=10,
+        )
+        await self.emit_raw(f"{ROOT}.hydrate_and_load", {"vars": storage or {}})
+
+    async def navigate(self, path: str) -> None:
+        """Like a client-side navigation: run the page's on_load handlers."""
+        self.path = path
+        await self.emit_raw(ON_LOAD, {})
+
+    async def emit_raw(self, name: str, payload: dict[str, Any]) -> None:
+        """Send any event, exactly as the browser would frame it."""
+        event = {
+            "name": name,
+            "payload": payload,
+            "router_data": {"pathname": self.path, "asPath": self.path},
+        }
+        await self.sio.emit("event", event, namespace=NAMESPACE)
+
+    async def call(self, substate: str, handler: str, **payload: Any) -> None:
+        """Call ``<substate>.<handler>(**payload)``."""
+        await self.emit_raw(f"{substate}.{handler}", payload)
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Wait until ``predicate()`` holds after some update, or fail."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("condition not met; last state: " + repr(self.state)[-2000:])
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 0.5))
+            except TimeoutError:
+                pass
+
+    async def settle(self, quiet: float = 0.5) -> None:
+        """Wait until no update arrived for ``quiet`` seconds."""
+        while True:
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), timeout=quiet)
+            except TimeoutError:
+                return
+
+    async def close(self) -> None:
+        """Disconnect (like closing the tab)."""
+        await self.sio.disconnect()
+
+    # -- Blabber conveniences -------------------------------------------------
+    async def sign_up(self, username: str, password: str = "password123") -> None:
+        """Sign up through AuthState and wait until signed in."""
+        await self.call(AUTH, "sign_up", form_data={"username": username, "password": password})
+        await self.wait_for(lambda: self.var(AUTH, "username") == username)
+
+    async def join(self, room: str) -> None:
+        """Join a room by name, then open its page (what the redirect does)."""
+        await self.call(CHAT, "join_room", form_data={"room_name": room})
+        await self.settle(0.3)
+        await self.navigate(f"/rooms/{room}")
+        await self.wait_for(lambda: (self.var(CHAT, "room_name") or "").lower() == room.lower())
+
+    def messages(self) -> list[dict[str, Any]]:
+        """The open room's message window, as last sent by the server."""
+        return list(self.var(CHAT, "messages", []) or [])
+
+    def bodies(self) -> list[str]:
+        """Bodies of the user-written messages in the window."""
+        return [m["body"] for m in self.messages() if m.get("kind") == "user"]
