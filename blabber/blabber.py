@@ -37,19 +37,38 @@ async def healthz(_request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def _log_start() -> None:
+def _redacted_database(url: str) -> str:
+    """The database URL without its password, for the start line."""
+    import sqlalchemy as sa
+
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url.split(":", 1)[0]
+
+
+def _check_and_log_start() -> None:
+    """Refuse unsafe production settings, then log one line saying what we run with.
+
+    Runs at import, i.e. in every Granian worker before it serves anything, so
+    a production deploy with the default secret or no origin allow-list exits
+    with the reason instead of serving. The line never contains secrets.
+    """
     settings = get_settings()
-    backend = settings.database_url.split(":", 1)[0]
+    problems = settings.production_problems()
+    if problems:
+        message = "refusing to start in production: " + "; ".join(problems)
+        raise SystemExit(message)
     log.warning(
         "blabber starting: database=%s broker=%s origins=%s production=%s",
-        backend,
+        _redacted_database(settings.database_url),
         settings.broker_url.split(":", 1)[0],
         ",".join(settings.allowed_origins),
         settings.production,
     )
 
 
-_log_start()
+_check_and_log_start()
 api = Starlette(routes=[Route(routes.HEALTH, healthz)])
 app = rx.App(api_transformer=api)
 for _page in (home, login, signup, room):

@@ -16,6 +16,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'blabber.db'}"
 DEFAULT_PORT = 3000
+DEFAULT_SECRET_KEY = "dev-insecure-secret"  # noqa: S105 - refused in production
+MIN_SECRET_KEY_CHARS = 32
 
 
 def _default_origins(port: int) -> tuple[str, ...]:
@@ -46,25 +48,54 @@ class Settings:
     bcrypt_rounds: int = 12
     presence_ttl_seconds: int = 45
     production: bool = False
-    secret_key: str = "dev-insecure-secret"  # noqa: S105 - refused in production
+    secret_key: str = DEFAULT_SECRET_KEY
+    # True when BLABBER_ALLOWED_ORIGINS was given: the localhost fallback is a
+    # development convenience that must never silently reach production.
+    origins_configured: bool = False
 
     @property
     def broker_url(self) -> str:
         """Where realtime events travel: Redis when configured, else in-process."""
         return self.redis_url or "memory://"
 
+    def production_problems(self) -> list[str]:
+        """Why these settings are unsafe for production (empty when they are fine).
+
+        Checked only when ``production`` is set (``BLABBER_ENV=production``);
+        ``blabber.blabber`` refuses to start while this list is not empty, so a
+        deploy with a forgotten ``.env`` fails loudly instead of running with a
+        public default secret or a websocket that accepts any origin.
+        """
+        if not self.production:
+            return []
+        problems = []
+        if self.secret_key == DEFAULT_SECRET_KEY:
+            problems.append("BLABBER_SECRET_KEY is unset (the development default is public)")
+        elif len(self.secret_key) < MIN_SECRET_KEY_CHARS:
+            problems.append(f"BLABBER_SECRET_KEY is shorter than {MIN_SECRET_KEY_CHARS} characters")
+        if not self.origins_configured:
+            problems.append(
+                "BLABBER_ALLOWED_ORIGINS is unset (list the public origin(s), "
+                "e.g. https://chat.example.com)"
+            )
+        elif "*" in self.allowed_origins:
+            problems.append("BLABBER_ALLOWED_ORIGINS must not contain '*' in production")
+        return problems
+
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Build settings from an environment mapping (``os.environ`` in production)."""
         database_url = env.get("REFLEX_DB_URL") or env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-        origins = env.get("BLABBER_ALLOWED_ORIGINS", "")
+        origins = tuple(
+            o.strip() for o in env.get("BLABBER_ALLOWED_ORIGINS", "").split(",") if o.strip()
+        )
         port = _int(env, "PORT", DEFAULT_PORT)
         return cls(
             database_url=database_url,
             port=port,
             redis_url=env.get("REFLEX_REDIS_URL") or env.get("REDIS_URL") or None,
-            allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip())
-            or _default_origins(port),
+            allowed_origins=origins or _default_origins(port),
+            origins_configured=bool(origins),
             session_days=_int(env, "BLABBER_SESSION_DAYS", 30),
             login_max_failures=_int(env, "BLABBER_LOGIN_MAX_FAILURES", 5),
             login_window_minutes=_int(env, "BLABBER_LOGIN_WINDOW_MINUTES", 15),
@@ -76,7 +107,7 @@ class Settings:
             bcrypt_rounds=_int(env, "BLABBER_BCRYPT_ROUNDS", 12),
             presence_ttl_seconds=_int(env, "BLABBER_PRESENCE_TTL_SECONDS", 45),
             production=env.get("BLABBER_ENV", "").lower() == "production",
-            secret_key=env.get("BLABBER_SECRET_KEY", "dev-insecure-secret"),
+            secret_key=env.get("BLABBER_SECRET_KEY") or DEFAULT_SECRET_KEY,
         )
 
 

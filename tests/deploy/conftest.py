@@ -1,0 +1,195 @@
+"""Fixtures for deployment tests: scratch PostgreSQL databases, Redis, nginx, Chromium.
+
+Every test here runs the project's real artefacts (deploy/entrypoint.sh,
+deploy/nginx.conf, docker-compose.yml) natively: no Docker engine is needed.
+Missing tools or services skip with a reason, or fail under
+``BLABBER_REQUIRE_SERVICES=1`` (see ``tests/conftest.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import shutil
+import subprocess
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from blabber import db
+from tests.conftest import PG_URL, PROJECT_ROOT, missing_service
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+TERMINATE = sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n")
+
+
+@contextlib.contextmanager
+def scratch_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database (not migrated), dropped afterwards."""
+    if not PG_URL:
+        missing_service("BLABBER_TEST_DATABASE_URL not set: PostgreSQL deploy tests skipped")
+    admin = sa.create_engine(db.normalize_url(PG_URL), isolation_level="AUTOCOMMIT")
+    name = f"blabber_deploy_{uuid.uuid4().hex[:8]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        missing_service(f"PostgreSQL unreachable at BLABBER_TEST_DATABASE_URL: {exc}")
+    url = sa.engine.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(TERMINATE, {"n": name})
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture
+def fresh_database() -> Iterator[str]:
+    """A scratch PostgreSQL database for one test."""
+    with scratch_database() as url:
+        yield url
+
+
+@pytest.fixture
+def clean_redis(redis_url: str) -> str:
+    """The test Redis DB, emptied first (Reflex state and pub/sub live there)."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    client.close()
+    return redis_url
+
+
+def render_nginx_conf(listen_port: int) -> str:
+    """deploy/nginx.conf with only its container port swapped for a test port."""
+    source = (PROJECT_ROOT / "deploy" / "nginx.conf").read_text()
+    rendered = source.replace("    listen 80;", f"    listen 127.0.0.1:{listen_port};", 1)
+    assert rendered != source, "deploy/nginx.conf no longer has `listen 80;`"
+    return rendered
+
+
+def nginx_prefix(tmp: Path, listen_port: int, upstreams: list[str]) -> Path:
+    """An nginx prefix dir running deploy/nginx.conf against ``upstreams``; returns main conf.
+
+    The main file supplies what the nginx image's own nginx.conf supplies in
+    docker-compose (pid, events, logs, temp paths, all inside ``tmp`` so no
+    root is needed) and includes the project's file; the upstream include is
+    the test's counterpart of deploy/upstream.conf, listing local processes.
+    """
+    if not Path(NGINX).exists():
+        missing_service("nginx not installed: proxy tests skipped")
+    (tmp / "blabber").mkdir(parents=True, exist_ok=True)
+    (tmp / "logs").mkdir(exist_ok=True)
+    servers = "\n".join(f"    server {u} max_fails=1 fail_timeout=5s;" for u in upstreams)
+    upstream = f"upstream blabber_app {{\n    least_conn;\n{servers}\n}}\n"  # as upstream.conf
+    (tmp / "blabber" / "upstream.conf").write_text(upstream)
+    (tmp / "blabber.conf").write_text(render_nginx_conf(listen_port))
+    main = tmp / "nginx.conf"
+    main.write_text(
+        f"""
+pid {tmp}/nginx.pid;
+error_log {tmp}/logs/error.log info;
+worker_processes 1;
+events {{ worker_connections 1024; }}
+http {{
+    log_format timed '$remote_addr [$time_local] "$request" $status $body_bytes_sent '
+                     'upstream=$upstream_addr';
+    access_log {tmp}/logs/access.log timed;
+    client_body_temp_path {tmp}/client_body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    include {tmp}/blabber.conf;
+}}
+"""
+    )
+    return main
+
+
+def nginx_test(conf: Path) -> subprocess.CompletedProcess[str]:
+    """``nginx -t`` on a main config built by :func:`nginx_prefix`."""
+    return subprocess.run(
+        [NGINX, "-t", "-p", str(conf.parent), "-c", str(conf)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+@dataclasses.dataclass
+class Nginx:
+    """A running nginx (foreground, own process) and its log files."""
+
+    proc: subprocess.Popen
+    prefix: Path
+    port: int
+
+    @property
+    def access_log(self) -> str:
+        path = self.prefix / "logs" / "access.log"
+        return path.read_text() if path.exists() else ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+
+def start_nginx(tmp: Path, listen_port: int, upstreams: list[str]) -> Nginx:
+    """Run nginx with the project's config in the foreground; returns once it answers."""
+    conf = nginx_prefix(tmp, listen_port, upstreams)
+    checked = nginx_test(conf)
+    assert checked.returncode == 0, checked.stderr
+    proc = subprocess.Popen(
+        [NGINX, "-p", str(tmp), "-c", str(conf), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp / "logs" / "stderr.log").open("w"),
+    )
+    server = Nginx(proc=proc, prefix=tmp, port=listen_port)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError((tmp / "logs" / "error.log").read_text())
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(f"http://127.0.0.1:{listen_port}/healthz", timeout=2):
+                return server
+        time.sleep(0.2)
+    server.stop()
+    raise TimeoutError("nginx did not answer")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module (contexts isolate the users)."""
+    if not Path(CHROMIUM).exists():
+        missing_service("Chromium not installed at /usr/bin/chromium: browser tests skipped")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
