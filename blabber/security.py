@@ -33,8 +33,11 @@ def hash_password(password: str, *, rounds: int = 12) -> str:
 
 def verify_password(password: str, password_hash: str | None) -> bool:
     """True when ``password`` matches; always spends a bcrypt check."""
-    raw = password.encode("utf-8")
-    if password_hash is None or len(raw) > BCRYPT_MAX_BYTES:
+    try:
+        raw: bytes | None = password.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (crafted payload) matches no password
+        raw = None
+    if raw is None or password_hash is None or len(raw) > BCRYPT_MAX_BYTES:
         bcrypt.checkpw(b"x", _DUMMY_HASH.encode("ascii"))
         return False
     try:
@@ -50,7 +53,9 @@ def new_session_token() -> str:
 
 def hash_token(token: str) -> str:
     """The stored form of a session token (SHA-256 hex)."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    # surrogatepass: a crafted token with a lone surrogate hashes (to nothing stored)
+    # instead of raising; real tokens are ASCII.
+    return hashlib.sha256(token.encode("utf-8", errors="surrogatepass")).hexdigest()
 
 
 def tokens_equal(a: str, b: str) -> bool:

@@ -162,3 +162,8 @@ def redis_url() -> str:
     except redis.RedisError as exc:
         missing_service(f"Redis unreachable at BLABBER_TEST_REDIS_URL: {exc}")
     return REDIS_URL
+
+
+# For tests of pure rules (validation messages, arithmetic) where the database
+# backend makes no difference: run them on SQLite only to keep the suite fast.
+SQLITE_ONLY = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)

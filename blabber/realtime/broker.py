@@ -110,20 +110,31 @@ class RedisBroker(Broker):
 
     @contextlib.asynccontextmanager
     async def subscribe(self) -> AsyncIterator[AsyncIterator[Event]]:  # noqa: D102
+        import redis
         import redis.asyncio as aioredis
 
         client = aioredis.Redis.from_url(self._url, socket_connect_timeout=2)
         pubsub = client.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(CHANNEL)
+        try:
+            await pubsub.subscribe(CHANNEL)
+        except redis.RedisError as exc:  # same contract as publish: BrokerUnavailable
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+            with contextlib.suppress(Exception):
+                await client.aclose()
+            raise BrokerUnavailable(str(exc)) from exc
 
         async def events() -> AsyncIterator[Event]:
-            async for item in pubsub.listen():
-                if item.get("type") != "message":
-                    continue
-                try:
-                    yield Event.from_json(item["data"])
-                except ValueError:
-                    log.warning("dropping malformed event from redis")
+            try:
+                async for item in pubsub.listen():
+                    if item.get("type") != "message":
+                        continue
+                    try:
+                        yield Event.from_json(item["data"])
+                    except ValueError:
+                        log.warning("dropping malformed event from redis")
+            except redis.RedisError as exc:
+                raise BrokerUnavailable(str(exc)) from exc
 
         try:
             yield events()

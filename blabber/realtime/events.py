@@ -35,12 +35,19 @@ class Event:
     @classmethod
     def from_json(cls, raw: str | bytes) -> Event:
         """Parse the wire form; raises ``ValueError`` on garbage."""
-        doc = json.loads(raw)
+        try:
+            doc = json.loads(raw)
+        except RecursionError:  # absurdly nested input
+            raise ValueError("not an event") from None
         if not isinstance(doc, dict) or not isinstance(doc.get("type"), str):
             raise ValueError("not an event")
-        return cls(
-            type=doc["type"],
-            room_id=doc.get("room_id"),
-            user_id=doc.get("user_id"),
-            data=doc.get("data") or {},
-        )
+        room_id, user_id = doc.get("room_id"), doc.get("user_id")
+        data = doc.get("data") if doc.get("data") is not None else {}
+        # The hub routes on these fields: a wrong type must not reach it.
+        if not all(_is_id(v) for v in (room_id, user_id)) or not isinstance(data, dict):
+            raise ValueError("not an event")
+        return cls(type=doc["type"], room_id=room_id, user_id=user_id, data=data)
+
+
+def _is_id(value: Any) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool))

@@ -67,7 +67,11 @@ def validate_password(password: str) -> str:
         raise ServiceError("Password must be at least 8 characters")
     if "\x00" in password:
         raise ServiceError("Password cannot contain NUL characters")
-    if len(password.encode("utf-8")) > security.BCRYPT_MAX_BYTES:
+    try:
+        size = len(password.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate, only possible in a crafted payload
+        raise ServiceError("Password contains characters that cannot be used") from None
+    if size > security.BCRYPT_MAX_BYTES:
         raise ServiceError("Password must be at most 72 bytes (about 72 letters)")
     return password
 
@@ -133,6 +137,11 @@ def log_in(
     """Check credentials and start a session. Blocking (bcrypt)."""
     settings = settings or get_settings()
     key = (username or "").strip().lower()[:64]
+    if not USERNAME_RE.fullmatch(key):
+        # No account can have this name; answer like a wrong password without
+        # touching the database (PostgreSQL rejects NUL characters in queries).
+        security.verify_password(password or "", None)
+        raise InvalidCredentials()
     minutes = _throttle_minutes_left(session, key, settings)
     if minutes:
         raise TooManyAttempts(minutes)

@@ -53,6 +53,10 @@ def validate_body(body: str, settings: Settings) -> str:
         )
     if "\x00" in text:
         raise ServiceError("Message cannot contain NUL characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a crafted payload: the DB would raise
+        raise ServiceError("Message contains characters that cannot be stored") from None
     return text
 
 

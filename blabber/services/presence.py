@@ -59,7 +59,11 @@ def sync_worker(
         session.exec(select(PC.client_token, PC.user_id).where(col(PC.heartbeat_at) <= since)).all()
     )
     touched = set(mine.values()) | set(stale.values()) | set(connections.values())
-    before = online_user_ids(session, touched, ttl_seconds)
+    # Users with a stale row were last reported online (nobody has swept the row
+    # yet), so count them as online before: sweeping them here reports them
+    # offline exactly once. Without this a crashed worker's users stayed
+    # "online" in every open tab.
+    before = online_user_ids(session, touched, ttl_seconds) | set(stale.values())
 
     closed = [t for t in mine if t not in connections] + [t for t in stale if t not in connections]
     if closed:

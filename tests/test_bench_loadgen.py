@@ -1,0 +1,103 @@
+"""The load generator's accounting: it must catch a lost and a duplicated delivery.
+
+Records are injected directly (no server): a benchmark that miscounts loss
+or duplicates would report a broken realtime path as healthy.
+"""
+
+from __future__ import annotations
+
+import math
+
+from bench.stats import ClientView, Ledger, bench_key, make_body, percentile
+
+MS = 1_000_000
+
+
+def msg(mid: int, key: str, sent_ns: int = 0) -> dict:
+    return {"id": mid, "body": make_body(key, sent_ns), "author": "a", "kind": "user"}
+
+
+def test_percentile_nearest_rank():
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50
+    assert percentile(values, 99) == 99
+    assert percentile(values, 100) == 100
+    assert math.isnan(percentile([], 50))
+
+
+def test_body_round_trip_and_foreign_bodies_ignored():
+    assert bench_key(make_body("abc", 123, pad=5)) == "abc"
+    assert bench_key("hello world") is None
+    assert bench_key("bench") is None
+
+
+def test_clean_run_latency_and_throughput():
+    ledger = Ledger()
+    views = [ClientView(i, ledger) for i in range(3)]
+    ledger.record_sent("k1", 0, [1, 2])
+    views[1].on_messages([msg(1, "k1")], 10 * MS)
+    views[2].on_messages([msg(1, "k1")], 30 * MS)
+    s = ledger.summary(duration_s=1.0)
+    assert (s.expected, s.delivered, s.lost, s.duplicated, s.unexpected) == (2, 2, 0, 0, 0)
+    assert s.p50_ms == 10 and s.max_ms == 30
+    assert s.all_delivered_p99_ms == 30  # the message reached everyone after 30 ms
+    assert s.deliveries_per_s == 2
+
+
+def test_window_resent_in_every_delta_is_not_a_duplicate():
+    ledger = Ledger()
+    view = ClientView(1, ledger)
+    ledger.record_sent("k1", 0, [1])
+    ledger.record_sent("k2", 0, [1])
+    view.on_messages([msg(1, "k1")], 5 * MS)
+    view.on_messages([msg(1, "k1"), msg(2, "k2")], 9 * MS)  # whole list again
+    s = ledger.summary(1.0)
+    assert (s.delivered, s.duplicated, s.lost) == (2, 0, 0)
+    assert s.max_ms == 9  # k2's arrival, not k1's re-send
+
+
+def test_injected_loss_is_detected():
+    ledger = Ledger()
+    views = [ClientView(i, ledger) for i in range(4)]
+    ledger.record_sent("k1", 0, [1, 2, 3])
+    views[1].on_messages([msg(1, "k1")], MS)
+    views[3].on_messages([msg(1, "k1")], MS)  # client 2 never sees it
+    s = ledger.summary(1.0)
+    assert (s.expected, s.delivered, s.lost) == (3, 2, 1)
+    assert math.isnan(s.all_delivered_p99_ms)  # no message reached everyone
+
+
+def test_injected_duplicate_twice_in_one_list_is_detected():
+    ledger = Ledger()
+    view = ClientView(1, ledger)
+    ledger.record_sent("k1", 0, [1])
+    view.on_messages([msg(1, "k1"), msg(1, "k1")], MS)
+    s = ledger.summary(1.0)
+    assert (s.delivered, s.duplicated, s.lost) == (1, 1, 0)
+
+
+def test_injected_duplicate_stored_twice_is_detected():
+    ledger = Ledger()
+    view = ClientView(1, ledger)
+    ledger.record_sent("k1", 0, [1])
+    view.on_messages([msg(1, "k1")], MS)
+    view.on_messages([msg(1, "k1"), msg(7, "k1")], 2 * MS)  # same send, second row
+    s = ledger.summary(1.0)
+    assert s.duplicated == 1
+
+
+def test_arrival_of_a_key_nobody_sent_is_unexpected():
+    ledger = Ledger()
+    view = ClientView(1, ledger)
+    view.on_messages([msg(1, "ghost")], MS)
+    assert ledger.summary(1.0).unexpected == 1
+
+
+def test_senders_own_echo_is_neither_delivery_nor_unexpected():
+    ledger = Ledger()
+    sender, other = ClientView(0, ledger), ClientView(1, ledger)
+    ledger.record_sent("k1", 0, [1])
+    sender.on_messages([msg(1, "k1")], MS)
+    other.on_messages([msg(1, "k1")], 2 * MS)
+    s = ledger.summary(1.0)
+    assert (s.expected, s.delivered, s.unexpected) == (1, 1, 0)

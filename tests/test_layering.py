@@ -1,0 +1,169 @@
+"""Imports point down only, and Reflex stays in the UI layers (DESIGN.md §2).
+
+The layer table below is the rule. A module may import its own layer or any
+layer below it; ``blabber.blabber`` and ``blabber.seed`` are entry points
+that nothing imports.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "blabber"
+
+# (module prefix, layer): the longest matching prefix wins; higher imports lower.
+LAYERS: list[tuple[str, int]] = [
+    ("blabber.blabber", 90),
+    ("blabber.pages", 80),
+    ("blabber.components", 70),
+    ("blabber.state", 60),
+    ("blabber.realtime.hub", 50),
+    ("blabber.seed", 45),  # CLI: may use services, db and below; never the UI
+    ("blabber.services", 40),
+    ("blabber.realtime.events", 30),
+    ("blabber.realtime.broker", 30),
+    ("blabber.models", 20),
+    ("blabber.security", 20),
+    ("blabber.db", 20),
+    ("blabber.settings", 10),
+    ("blabber.routes", 10),
+    # Packages themselves (their __init__ holds only a docstring).
+    ("blabber.realtime", 0),
+    ("blabber", 0),
+]
+ENTRY_POINTS = {"blabber.blabber", "blabber.seed"}
+REFLEX_ALLOWED = ("blabber.state", "blabber.components", "blabber.pages", "blabber.blabber")
+REFLEX_PACKAGES = {"reflex", "reflex_base"}
+NEVER_BELOW_STATE = ("blabber.state", "blabber.components", "blabber.pages", "blabber.blabber")
+
+
+def layer_of(module: str) -> int:
+    best = max(
+        (prefix for prefix, _ in LAYERS if module == prefix or module.startswith(prefix + ".")),
+        key=len,
+    )
+    return dict(LAYERS)[best]
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def all_modules() -> dict[str, Path]:
+    return {module_name(p): p for p in sorted(PACKAGE.rglob("*.py")) if ".web" not in p.parts}
+
+
+def imports_of(path: Path, module: str, known: set[str]) -> set[str]:
+    """Every module ``path`` imports, anywhere in the file (lazy imports included)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base_parts = package.split(".")
+                base_parts = base_parts[: len(base_parts) - (node.level - 1)]
+                base = ".".join([*base_parts, node.module] if node.module else base_parts)
+            else:
+                base = node.module or ""
+            for alias in node.names:
+                sub = f"{base}.{alias.name}"
+                found.add(sub if sub in known else base)  # ``from blabber import db``
+    return found
+
+
+MODULES = all_modules()
+
+
+def test_every_module_has_a_layer():
+    assert "blabber.services.messages" in MODULES
+    for module in MODULES:
+        layer_of(module)  # raises if a module matched no prefix
+
+
+def test_layer_table_orders_the_design():
+    chain = [
+        "blabber.blabber",
+        "blabber.pages.room",
+        "blabber.components.chat",
+        "blabber.state.chat",
+        "blabber.realtime.hub",
+        "blabber.services.rooms",
+        "blabber.realtime.broker",
+        "blabber.models",
+        "blabber.settings",
+    ]
+    layers = [layer_of(m) for m in chain]
+    assert layers == sorted(layers, reverse=True)
+    assert len(set(layers)) == len(layers)
+
+
+def violations() -> list[str]:
+    known = set(MODULES)
+    problems = []
+    for module, path in MODULES.items():
+        mine = layer_of(module)
+        for target in sorted(imports_of(path, module, known)):
+            top = target.split(".")[0]
+            if top in REFLEX_PACKAGES and not module.startswith(REFLEX_ALLOWED):
+                problems.append(f"{module} imports {target} (Reflex only in the UI layers)")
+            if top != "blabber":
+                continue
+            if target in ENTRY_POINTS:
+                problems.append(f"{module} imports entry point {target}")
+            elif layer_of(target) > mine:
+                problems.append(
+                    f"{module} (layer {mine}) imports {target} (layer {layer_of(target)})"
+                )
+            if not module.startswith(NEVER_BELOW_STATE) and target.startswith(NEVER_BELOW_STATE):
+                problems.append(f"{module} imports UI module {target}")
+    return problems
+
+
+def test_imports_point_down_only():
+    assert violations() == []
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "expected"),
+    [
+        ("blabber.services.rooms", "from blabber.state.chat import ChatState", "layer"),
+        ("blabber.services.rooms", "import reflex as rx", "Reflex"),
+        ("blabber.models", "from reflex_base import x", "Reflex"),
+        ("blabber.realtime.broker", "from blabber.services import rooms", "layer"),
+        ("blabber.realtime.hub", "def f():\n    from blabber.state import live", "layer"),
+        ("blabber.seed", "from blabber.pages import home", "layer"),
+        ("blabber.pages.home", "import blabber.blabber", "entry point"),
+        ("blabber.services.rooms", "from ..state import chat", "layer"),
+    ],
+)
+def test_checker_catches_upward_imports(tmp_path, monkeypatch, module, source, expected):
+    """The rule can fail: an injected bad import is reported."""
+    fake = tmp_path / "fake.py"
+    fake.write_text(source, encoding="utf-8")
+    real = MODULES[module]
+    monkeypatch.setitem(MODULES, module, fake)
+    try:
+        problems = violations()
+    finally:
+        MODULES[module] = real
+    # relative imports resolve against the real module's package
+    assert any(module in p and expected in p for p in problems), problems
+
+
+def test_relative_imports_resolve_against_the_package(tmp_path):
+    fake = tmp_path / "x.py"
+    fake.write_text("from . import rooms\nfrom ..realtime import events\n", encoding="utf-8")
+    known = set(MODULES)
+    assert imports_of(fake, "blabber.services.messages", known) == {
+        "blabber.services.rooms",
+        "blabber.realtime.events",
+    }

@@ -1,0 +1,278 @@
+"""Rooms, memberships, admin rights, bans, system lines and unread counts."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, func, select
+
+from blabber.models import Membership, Message, MessageKind, Room, RoomBan
+from blabber.realtime import events
+from blabber.services import accounts, messages, rooms
+from blabber.services.errors import NotAllowed, NotFound, ServiceError
+from tests.conftest import FAST, SQLITE_ONLY
+
+NAME_RULE = "Room names are 1–40 characters: letters, digits, spaces, - or _"
+
+
+def user(session: Session, name: str) -> int:
+    return accounts.sign_up(session, name, "password1", settings=FAST).user_id
+
+
+def snapshot(session: Session) -> tuple:
+    """Every row that room actions can change, to prove a refusal changed nothing."""
+    session.rollback()
+    return tuple(
+        sorted(tuple(r) for r in session.exec(select(*model.__table__.c)).all())
+        for model in (Room, Membership, RoomBan, Message)
+    )
+
+
+def system_lines(session: Session, room_id: int) -> list[str]:
+    return list(
+        session.exec(
+            select(Message.body)
+            .where(Message.room_id == room_id, Message.kind == MessageKind.SYSTEM.value)
+            .order_by(Message.id)
+        ).all()
+    )
+
+
+def roles(session: Session, room_id: int) -> dict[str, str]:
+    return {
+        m.username: m.role
+        for m in rooms.list_members(session, _any_member(session, room_id), room_id)
+    }
+
+
+def _any_member(session: Session, room_id: int) -> int:
+    return session.exec(select(Membership.user_id).where(Membership.room_id == room_id)).first()
+
+
+@pytest.fixture
+def trio(session):
+    return user(session, "alice"), user(session, "bob"), user(session, "carol")
+
+
+def test_join_creates_room_with_creator_as_admin(session, trio, broker):
+    alice, bob, _ = trio
+    room = rooms.join_room(session, alice, "General")
+    assert room.name == "General"
+    same = rooms.join_room(session, bob, "  general ")
+    assert same.id == room.id
+    assert same.name == "General"
+    assert session.exec(select(func.count()).select_from(Room)).one() == 1
+    members = rooms.list_members(session, alice, room.id)
+    assert [(m.username, m.role) for m in members] == [("alice", "admin"), ("bob", "member")]
+    assert system_lines(session, room.id) == ["alice joined", "bob joined"]
+    created = broker.of_type(events.MESSAGE_CREATED)
+    assert [e.data["body"] for e in created] == ["alice joined", "bob joined"]
+    assert all(e.data["kind"] == "system" for e in created)
+    assert len(broker.of_type(events.MEMBERSHIP_CHANGED)) == 2
+
+
+@SQLITE_ONLY
+def test_joining_twice_changes_nothing(session, trio, broker):
+    alice, _, _ = trio
+    room = rooms.join_room(session, alice, "general")
+    before = snapshot(session)
+    published = len(broker.published)
+    assert rooms.join_room(session, alice, "GENERAL").id == room.id
+    assert snapshot(session) == before
+    assert len(broker.published) == published
+
+
+@SQLITE_ONLY
+def test_room_name_rules(session, trio):
+    alice, _, _ = trio
+    assert rooms.join_room(session, alice, "  a  b\tc ").name == "a b c"
+    assert rooms.join_room(session, alice, "x" * 40).name == "x" * 40
+    assert rooms.join_room(session, alice, "Dev_ops-2").name == "Dev_ops-2"
+    for bad, message in [
+        ("", "Enter a room name"),
+        ("   ", "Enter a room name"),
+        ("x" * 41, NAME_RULE),
+        ("café", NAME_RULE),
+        ("a/b", NAME_RULE),
+        ("<script>", NAME_RULE),
+        ("a\x00b", NAME_RULE),
+    ]:
+        before = snapshot(session)
+        with pytest.raises(ServiceError) as err:
+            rooms.join_room(session, alice, bad)
+        assert str(err.value) == message, bad
+        assert snapshot(session) == before
+
+
+def test_list_my_rooms_by_name(session, trio):
+    alice, bob, _ = trio
+    rooms.join_room(session, alice, "zeta")
+    rooms.join_room(session, alice, "Alpha")
+    rooms.join_room(session, bob, "beta")
+    assert [r.name for r in rooms.list_my_rooms(session, alice)] == ["Alpha", "zeta"]
+    assert [r.name for r in rooms.list_my_rooms(session, bob)] == ["beta"]
+
+
+def test_non_member_cannot_see_members_or_open_room(session, trio):
+    alice, bob, _ = trio
+    room = rooms.join_room(session, alice, "secret")
+    before = snapshot(session)
+    with pytest.raises(NotAllowed, match=r"^You are not a member of that room$"):
+        rooms.list_members(session, bob, room.id)
+    with pytest.raises(NotAllowed):
+        rooms.room_for_member(session, bob, "secret")
+    with pytest.raises(NotFound, match=r"^No such room$"):
+        rooms.room_for_member(session, bob, "nothing here")
+    with pytest.raises(NotAllowed):
+        rooms.leave_room(session, bob, room.id)
+    assert snapshot(session) == before
+    assert rooms.room_for_member(session, alice, "SECRET").id == room.id
+
+
+def test_opening_a_room_by_malformed_name_is_not_found(session, trio):
+    alice, _, _ = trio
+    rooms.join_room(session, alice, "general")
+    for name in ["gen\x00eral", "", "x" * 500, "gen\ud800"]:
+        with pytest.raises(NotFound):
+            rooms.room_for_member(session, alice, name)
+
+
+def test_admin_leaving_hands_over_to_longest_standing_member(session, trio):
+    alice, bob, carol = trio
+    room = rooms.join_room(session, alice, "general")
+    rooms.join_room(session, bob, "general")
+    rooms.join_room(session, carol, "general")
+    rooms.leave_room(session, alice, room.id)
+    assert roles(session, room.id) == {"bob": "admin", "carol": "member"}
+    assert system_lines(session, room.id)[-1] == "alice left"
+    assert rooms.list_my_rooms(session, alice) == []
+
+
+def test_last_member_leaving_keeps_room_and_history(session, trio):
+    alice, bob, _ = trio
+    room = rooms.join_room(session, alice, "general")
+    messages.send_message(session, alice, room.id, "hello", "c1", settings=FAST)
+    rooms.leave_room(session, alice, room.id)
+    assert session.get(Room, room.id) is not None
+    again = rooms.join_room(session, bob, "General")
+    assert again.id == room.id
+    assert roles(session, room.id) == {"bob": "admin"}
+    bodies = [m.body for m in messages.latest_messages(session, bob, room.id, 50)]
+    assert bodies == ["alice joined", "hello", "alice left", "bob joined"]
+
+
+def test_kick_removes_bans_and_unban_allows_rejoin(session, trio, broker):
+    alice, bob, carol = trio
+    room = rooms.join_room(session, alice, "General")
+    rooms.join_room(session, bob, "general")
+    rooms.join_room(session, carol, "general")
+    broker.published.clear()
+    rooms.kick_member(session, alice, room.id, carol)
+    assert roles(session, room.id) == {"alice": "admin", "bob": "member"}
+    assert system_lines(session, room.id)[-1] == "carol was removed by alice"
+    removed = broker.of_type(events.USER_REMOVED)
+    assert len(removed) == 1
+    assert (removed[0].user_id, removed[0].room_id) == (carol, room.id)
+    assert removed[0].data == {"room_name": "General"}
+    assert [b.username for b in rooms.list_bans(session, alice, room.id)] == ["carol"]
+
+    before = snapshot(session)
+    with pytest.raises(NotAllowed) as err:
+        rooms.join_room(session, carol, "general")
+    assert str(err.value) == "You were removed from General and cannot rejoin"
+    assert snapshot(session) == before
+    with pytest.raises(NotAllowed):
+        messages.latest_messages(session, carol, room.id, 10)
+
+    rooms.unban(session, alice, room.id, carol)
+    assert rooms.list_bans(session, alice, room.id) == []
+    rooms.join_room(session, carol, "general")
+    assert roles(session, room.id)["carol"] == "member"
+
+
+def test_non_admin_cannot_kick_unban_or_list_bans(session, trio):
+    alice, bob, carol = trio
+    room = rooms.join_room(session, alice, "general")
+    rooms.join_room(session, bob, "general")
+    rooms.join_room(session, carol, "general")
+    rooms.kick_member(session, alice, room.id, carol)
+    before = snapshot(session)
+    for action in (
+        lambda: rooms.kick_member(session, bob, room.id, alice),
+        lambda: rooms.unban(session, bob, room.id, carol),
+        lambda: rooms.list_bans(session, bob, room.id),
+    ):
+        with pytest.raises(NotAllowed, match=r"^Only the room's admin can do that$"):
+            action()
+    # carol is banned, hence not a member: no admin rights either
+    with pytest.raises(NotAllowed, match=r"^You are not a member of that room$"):
+        rooms.unban(session, carol, room.id, carol)
+    assert snapshot(session) == before
+
+
+@SQLITE_ONLY
+def test_admin_cannot_kick_self_or_strangers(session, trio):
+    alice, bob, _ = trio
+    room = rooms.join_room(session, alice, "general")
+    before = snapshot(session)
+    with pytest.raises(ServiceError, match=r"^You cannot remove yourself; use Leave room$"):
+        rooms.kick_member(session, alice, room.id, alice)
+    with pytest.raises(NotFound, match=r"^That user is not in this room$"):
+        rooms.kick_member(session, alice, room.id, bob)
+    with pytest.raises(NotFound, match=r"^That user is not banned here$"):
+        rooms.unban(session, alice, room.id, bob)
+    assert snapshot(session) == before
+
+
+def test_unread_counts_messages_by_others_since_last_read(session, trio, engine):
+    alice, bob, _ = trio
+    room = rooms.join_room(session, alice, "general")
+    other = rooms.join_room(session, alice, "other")
+    rooms.join_room(session, bob, "general")
+    # system lines ("bob joined") are not unread messages
+    assert {r.name: r.unread for r in rooms.list_my_rooms(session, alice)} == {
+        "general": 0,
+        "other": 0,
+    }
+    for i in range(3):
+        messages.send_message(session, bob, room.id, f"hi {i}", f"b{i}", settings=FAST)
+    assert rooms.list_my_rooms(session, bob)[0].unread == 0  # own messages never count
+    assert {r.name: r.unread for r in rooms.list_my_rooms(session, alice)}["general"] == 3
+    # own messages do not count even when they are above the read mark
+    messages.send_message(session, alice, room.id, "mine", "a1", settings=FAST)
+    session.exec(
+        sa.update(Membership).where(Membership.user_id == alice).values(last_read_message_id=0)
+    )
+    session.commit()
+    assert {r.name: r.unread for r in rooms.list_my_rooms(session, alice)}["general"] == 3
+    top = messages.latest_messages(session, alice, room.id, 1)[0].id
+    messages.mark_read(session, alice, room.id, top)
+    # persisted: a brand-new session sees the same counts
+    with Session(engine) as fresh:
+        assert {r.name: r.unread for r in rooms.list_my_rooms(fresh, alice)} == {
+            "general": 0,
+            "other": 0,
+        }
+        messages.send_message(fresh, bob, room.id, "later", "b9", settings=FAST)
+    assert {r.name: r.unread for r in rooms.list_my_rooms(session, alice)}["general"] == 1
+    assert other.id != room.id
+
+
+@SQLITE_ONLY
+def test_mark_read_never_moves_backward_or_past_the_end(session, trio):
+    alice, _, _ = trio
+    room = rooms.join_room(session, alice, "general")
+    msg = messages.send_message(session, alice, room.id, "x", "c1", settings=FAST)
+    messages.mark_read(session, alice, room.id, 10**9)
+    mark = rooms.get_membership(session, alice, room.id).last_read_message_id
+    assert mark == msg.id
+    messages.mark_read(session, alice, room.id, 1)
+    assert rooms.get_membership(session, alice, room.id).last_read_message_id == msg.id
+
+
+@SQLITE_ONLY
+def test_member_ids(session, trio):
+    alice, bob, _ = trio
+    room = rooms.join_room(session, alice, "general")
+    rooms.join_room(session, bob, "general")
+    assert sorted(rooms.member_ids(session, room.id)) == sorted([alice, bob])
