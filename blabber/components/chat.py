@@ -144,9 +144,10 @@ def room_view() -> rx.Component:
     """Heading, history, typing line and composer of the open room."""
     return rx.vstack(
         rx.hstack(
-            rx.heading(
-                "# ", ChatState.room_name, size="5", data_testid="room-heading", truncate=True
-            ),
+            # The heading is the room's name alone (screen readers and tests read
+            # it as such); the "#" is decoration.
+            rx.text("#", size="5", weight="bold", color_scheme="gray", aria_hidden="true"),
+            rx.heading(ChatState.room_name, size="5", data_testid="room-heading", truncate=True),
             rx.spacer(),
             rx.button(
                 "Leave room",
@@ -210,6 +211,9 @@ def room_view() -> rx.Component:
                         + " (Enter to send, Shift+Enter for a new line)",
                         name="body",
                         id="composer",
+                        # A new textarea per room: a draft must never follow the
+                        # user into another room and get posted there.
+                        key=ChatState.room_name,
                         aria_label="Message",
                         enter_key_submit=True,
                         on_change=ChatState.typing.throttle(1500),

@@ -148,7 +148,11 @@ def _latest_message_id(session: Session, room_id: int) -> int:
 
 def room_for_member(session: Session, user_id: int, name: str) -> RoomSummary:
     """Open a room by name; only members may, others get NotFound/NotAllowed."""
-    room = find_room(session, name)
+    try:
+        clean = normalize_room_name(name)
+    except ServiceError:  # a malformed URL (NUL, surrogates...) names no room
+        raise NotFound("No such room") from None
+    room = find_room(session, clean)
     if room is None:
         raise NotFound("No such room")
     require_member(session, user_id, room.id)  # type: ignore[arg-type]
@@ -162,6 +166,7 @@ def list_my_rooms(session: Session, user_id: int) -> list[RoomSummary]:
         .where(
             Message.room_id == Membership.room_id,
             col(Message.id) > Membership.last_read_message_id,
+            Message.kind == MessageKind.USER.value,  # "bob joined" is not something to read
             sa.or_(col(Message.author_id).is_(None), col(Message.author_id) != user_id),
         )
         .correlate(Membership)

@@ -12,7 +12,8 @@ import time
 
 import reflex as rx
 
-from blabber import db, routes
+from blabber import db, routes, security
+from blabber.realtime.hub import get_hub
 from blabber.services import accounts
 from blabber.services.errors import ServiceError
 
@@ -56,12 +57,24 @@ class AuthState(rx.State):
         return self._user_id
 
     def _forget(self) -> None:
+        """Drop the identity, and this tab from the worker's hub.
+
+        Without the hub step a tab that logged out (and stays open on /login)
+        would keep heartbeating its former user as online and keep receiving
+        that user's room events until it closed.
+        """
         self._user_id, self._token_hash, self._checked_at = 0, "", 0.0
         self.username = ""
+        hub = get_hub()
+        if hub is not None:
+            hub.forget(self.router.session.client_token)
 
     def _signed_in(self, result: accounts.SignedIn) -> None:
         self.auth_token = result.token
         self._user_id = result.user_id
+        # Needed at once, not after the first recheck: a log-out in another
+        # tab is recognised as this tab's session by this hash.
+        self._token_hash = security.hash_token(result.token)
         self.username = result.username
         self._checked_at = time.monotonic()
 

@@ -93,6 +93,7 @@ class ChatState(rx.State):
         self.has_older = self.is_admin = False
         self._typing_until = {}
         self.typing_text = ""
+        self.composer_error = ""  # an error about another room's draft
 
     # -- page loads ----------------------------------------------------------
     @rx.event
@@ -117,7 +118,12 @@ class ChatState(rx.State):
         user_id = user[0]
         await self._flush_read_mark(user_id)
         name = urllib.parse.unquote(self.router.url.path.rsplit("/rooms/", 1)[-1]).strip("/")
+        previous = self.room_name
         self._leave_view()
+        if previous and previous.lower() == name.lower():
+            # Re-opening the same room (a websocket reconnect re-runs on_load):
+            # keep the name, which keys the composer, so an unsent draft survives.
+            self.room_name = previous
         self.loading_room = True
         self.draft_id = self.draft_id or uuid.uuid4().hex
         yield
@@ -131,6 +137,7 @@ class ChatState(rx.State):
             yield rx.redirect(routes.HOME)
             return
         self._room_id, self.room_name = room.id, room.name
+        self.notice = ""  # e.g. an earlier "not a member" that no longer applies
         await self._load_room(user_id)
         self.loading_room = False
 
@@ -140,11 +147,13 @@ class ChatState(rx.State):
         self.rooms = await db.run_in_session(rooms.list_my_rooms, user_id)
         self._watch(user_id)
         await _sync_presence_now()
-        page = await db.run_in_session(
-            messages.latest_messages, user_id, room_id, settings.history_page_size
-        )
+        size = settings.history_page_size
+        # One extra row tells whether anything older exists, so a room with
+        # exactly one page of history shows no dead "Load older" button.
+        page = await db.run_in_session(messages.latest_messages, user_id, room_id, size + 1)
+        self.has_older = len(page) > size
+        page = page[-size:]
         self.messages = page
-        self.has_older = len(page) >= settings.history_page_size
         await self._refresh_members(user_id)
         if page:
             await db.run_in_session(messages.mark_read, user_id, room_id, page[-1].id)
@@ -199,13 +208,13 @@ class ChatState(rx.State):
         try:
             size = get_settings().history_page_size
             page = await db.run_in_session(
-                messages.messages_before, user[0], self._room_id, self.messages[0].id, size
+                messages.messages_before, user[0], self._room_id, self.messages[0].id, size + 1
             )
         except ServiceError as err:
             self.composer_error = err.message
-            page = []
-        self.messages = page + self.messages
-        self.has_older = len(page) >= get_settings().history_page_size
+            size, page = 0, []
+        self.has_older = len(page) > size
+        self.messages = page[-size:] + self.messages if page else self.messages
         if len(self.messages) > MAX_WINDOW:
             self.messages = self.messages[:MAX_WINDOW]
         self.loading_older = False
@@ -307,7 +316,7 @@ class ChatState(rx.State):
             elif not user_id:
                 continue
             elif event.type == ev.MESSAGE_CREATED:
-                out += self._on_message(event, user_id)
+                out += self._on_message(event, auth.username)
             elif event.type == ev.TYPING:
                 self._on_typing(event)
             elif event.type == "typing.expire":
@@ -354,7 +363,13 @@ class ChatState(rx.State):
             self.has_older = True
         self.messages = merged
 
-    def _on_message(self, event: ev.Event, user_id: int) -> list:
+    def _on_message(self, event: ev.Event, my_name: str) -> list:
+        """Show a message of the open room, or count it unread in the sidebar.
+
+        Only other people's user messages count, matching ``list_my_rooms``,
+        so the badge does not change on reload; my own post from another tab
+        is already read by me.
+        """
         view = MessageView(**event.data)
         if event.room_id == self._room_id:
             self._merge([view])
@@ -364,7 +379,7 @@ class ChatState(rx.State):
                 self.typing_text = typing_label(sorted(self._typing_until))
             return []
         room = next((r for r in self.rooms if r.id == event.room_id), None)
-        if room is None or view.kind != "user":
+        if room is None or view.kind != "user" or view.author == my_name:
             return []
         self.rooms = [
             RoomSummary(r.id, r.name, r.unread + 1) if r.id == room.id else r for r in self.rooms

@@ -1,0 +1,82 @@
+"""Drive Blabber's screens the way a person does, using the UI's own words."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+TIMEOUT_MS = 15_000
+PASSWORD = "correct horse 1"
+
+
+def sign_up(page: Page, username: str, password: str = PASSWORD) -> None:
+    """Create an account through /signup and wait for the shell to show the name."""
+    page.goto("/signup")
+    page.get_by_placeholder("Username").fill(username)
+    page.get_by_placeholder("Password").fill(password)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_test_id("current-username")).to_have_text(username)
+    expect(page).to_have_url(re.compile(r"/$"))
+
+
+def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
+    """Log in through /login and wait for the shell."""
+    page.goto("/login")
+    page.get_by_placeholder("Username").fill(username)
+    page.get_by_placeholder("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_test_id("current-username")).to_have_text(username)
+
+
+def join(page: Page, room: str) -> None:
+    """Type ``room`` in the join box, press Join, wait for the room to be open."""
+    page.get_by_placeholder("Room name").fill(room)
+    page.get_by_role("button", name="Join", exact=True).click()
+    expect(page.get_by_test_id("room-heading")).to_have_text(
+        re.compile(rf"^{re.escape(room)}$", re.IGNORECASE)
+    )
+    expect(page.get_by_placeholder(re.compile(r"^Message"))).to_be_enabled()
+
+
+def composer(page: Page):
+    """The message textarea."""
+    return page.get_by_placeholder(re.compile(r"^Message"))
+
+
+def send(page: Page, text: str) -> None:
+    """Type ``text`` and press Send; returns once the sender sees it in the list."""
+    composer(page).fill(text)
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect_message(page, text)
+    expect(composer(page)).to_have_value("")
+
+
+def message_bodies(page: Page):
+    """The user-message bodies in the open room, in display order."""
+    return page.get_by_test_id("message-body")
+
+
+def expect_message(page: Page, text: str, timeout: float = TIMEOUT_MS) -> None:
+    """The open room shows exactly one user message with body ``text``."""
+    expect(message_bodies(page).filter(has_text=text)).to_have_count(1, timeout=timeout)
+
+
+def member_row(page: Page, username: str):
+    """The Members row of ``username``."""
+    return page.get_by_test_id("member-row").filter(
+        has=page.get_by_test_id("member-name").get_by_text(username, exact=True)
+    )
+
+
+def sidebar_entry(page: Page, room: str):
+    """The sidebar link of ``room``."""
+    return page.get_by_test_id("room-entry").filter(has_text=room)
+
+
+def horizontal_overflow(page: Page) -> int:
+    """How many pixels the page is wider than the viewport (0 = no sideways scrolling)."""
+    return page.evaluate(
+        "() => Math.max(0, document.documentElement.scrollWidth"
+        " - document.documentElement.clientWidth)"
+    )
