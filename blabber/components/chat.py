@@ -185,6 +185,18 @@ def room_view() -> rx.Component:
                         rx.text("No messages yet. Say hello!", color_scheme="gray", size="2"),
                     ),
                 ),
+                rx.cond(
+                    ChatState.has_newer,
+                    rx.center(
+                        rx.button(
+                            "Jump to latest messages",
+                            on_click=ChatState.jump_to_latest,
+                            variant="soft",
+                            size="1",
+                        ),
+                        width="100%",
+                    ),
+                ),
                 spacing="3",
                 width="100%",
                 padding="1em",

@@ -31,7 +31,6 @@ from blabber.settings import get_settings
 from blabber.state.auth import AuthState
 
 log = logging.getLogger(__name__)
-MAX_WINDOW = 200  # messages held per tab, live + paged; older ones re-page from the DB
 TYPING_SECONDS = 4.0
 READ_MARK_EVERY = 3.0
 
@@ -54,6 +53,9 @@ class ChatState(rx.State):
     room_name: str = ""
     messages: list[MessageView] = []
     has_older: bool = False
+    # True after paging so far back that the newest messages fell out of the
+    # bounded window: live messages then wait for "Jump to latest messages".
+    has_newer: bool = False
     loading_room: bool = False
     loading_older: bool = False
     members: list[MemberView] = []
@@ -90,7 +92,7 @@ class ChatState(rx.State):
         self._room_id = 0
         self.room_name = ""
         self.messages, self.members, self.bans = [], [], []
-        self.has_older = self.is_admin = False
+        self.has_older = self.has_newer = self.is_admin = False
         self._typing_until = {}
         self.typing_text = ""
         self.composer_error = ""  # an error about another room's draft
@@ -215,9 +217,25 @@ class ChatState(rx.State):
             size, page = 0, []
         self.has_older = len(page) > size
         self.messages = page[-size:] + self.messages if page else self.messages
-        if len(self.messages) > MAX_WINDOW:
-            self.messages = self.messages[:MAX_WINDOW]
+        window = get_settings().message_window
+        if len(self.messages) > window:
+            # Reading far back: keep the oldest part contiguous, drop the newest.
+            self.messages = self.messages[:window]
+            self.has_newer = True
         self.loading_older = False
+
+    @rx.event
+    async def jump_to_latest(self):
+        """Leave deep history and show the newest page again, live."""
+        user = await self._user()
+        if user is None or not self._room_id:
+            return
+        size = get_settings().history_page_size
+        page = await db.run_in_session(messages.latest_messages, user[0], self._room_id, size + 1)
+        self.has_older, self.has_newer = len(page) > size, False
+        self.messages = page[-size:]
+        if page:
+            self._read_upto = max(self._read_upto, page[-1].id)
 
     @rx.event
     async def send(self, form_data: dict):
@@ -350,7 +368,13 @@ class ChatState(rx.State):
         return out
 
     def _merge(self, views: list[MessageView]) -> None:
-        """Insert messages by id, without duplicates, keeping the window bounded."""
+        """Insert messages by id, without duplicates, keeping the window bounded.
+
+        While ``has_newer`` the window ends before the newest messages, so
+        appending would leave a gap: new messages are left to ``jump_to_latest``.
+        """
+        if self.has_newer:
+            return
         known = {m.id for m in self.messages}
         fresh = [v for v in views if v.id not in known]
         if not fresh:
@@ -358,8 +382,9 @@ class ChatState(rx.State):
         merged = self.messages + fresh
         if self.messages and fresh[0].id < self.messages[-1].id:
             merged.sort(key=lambda m: m.id)
-        if len(merged) > MAX_WINDOW:
-            merged = merged[-MAX_WINDOW:]
+        window = get_settings().message_window
+        if len(merged) > window:
+            merged = merged[-window:]
             self.has_older = True
         self.messages = merged
 

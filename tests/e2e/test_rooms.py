@@ -204,3 +204,44 @@ def test_unicode_emoji_rtl_and_long_words_fit(new_page, uniq):
             ui.expect_message(page, text)
             expect(ui.message_bodies(page).filter(has_text=text)).to_have_text(text)
         assert ui.horizontal_overflow(page) == 0
+
+
+def test_paging_past_the_window_keeps_history_contiguous(new_page, uniq):
+    """Paging further back than the tab's bounded window never leaves a gap.
+
+    The e2e server holds at most 20 messages per tab. Paging past that drops
+    the newest end of the window, so a live message cannot be appended after
+    a gap; it waits behind ``Jump to latest messages``.
+    """
+    a, b = new_page(), new_page()
+    room = uniq("deep")
+    ui.sign_up(a, uniq("reader"))
+    ui.sign_up(b, uniq("writer"))
+    ui.join(a, room)
+    ui.join(b, room)
+    sent = [f"deep message {i:02d}" for i in range(1, 26)]
+    for text in sent:
+        ui.send(b, text)
+    ui.expect_message(a, sent[-1])
+
+    a.reload()
+    older = a.get_by_role("button", name="Load older messages")
+    older.click()
+    expect(ui.message_bodies(a)).to_have_text(sent[-20:])
+    older.click()
+    # 25 messages + the join lines exceed the window of 20: the oldest part stays, in order.
+    bodies = ui.message_bodies(a)
+    expect(bodies.first).to_have_text(sent[0])
+    shown = bodies.all_inner_texts()
+    assert shown == sent[: len(shown)], shown
+    jump = a.get_by_role("button", name="Jump to latest messages")
+    expect(jump).to_be_visible()
+
+    ui.send(b, "live while reading history")
+    ui.expect_message(b, "live while reading history")
+    a.wait_for_timeout(1_000)
+    assert "live while reading history" not in ui.message_bodies(a).all_inner_texts()
+
+    jump.click()
+    expect(ui.message_bodies(a)).to_have_text([*sent[-9:], "live while reading history"])
+    expect(jump).to_be_hidden()
