@@ -68,14 +68,16 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: sync Playwright keeps an event loop running on the
+# main thread, which would break the asyncio tests that run after this folder.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     """The Playwright driver for the session."""
     with sync_playwright() as pw:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     """The system Chromium (never a downloaded one)."""
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
