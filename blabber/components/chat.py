@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from blabber import routes
-from blabber.components.common import brand, color_mode_toggle, error_text
+from blabber.components.common import brand, color_mode_toggle, error_text, reconnecting_banner
 from blabber.services.views import BanView, MemberView, MessageView, RoomSummary
 from blabber.state.auth import AuthState
 from blabber.state.chat import ChatState
@@ -365,6 +365,7 @@ def shell(main: rx.Component, with_members: bool) -> rx.Component:
             overflow_y="auto",
         ),
         rx.vstack(
+            reconnecting_banner(),
             notice_banner(),
             main,
             flex="1",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex_components_core.core.banner import has_connection_errors
 
 
 def color_mode_toggle() -> rx.Component:
@@ -25,4 +26,24 @@ def brand() -> rx.Component:
         rx.heading("Blabber", size="5"),
         align="center",
         spacing="2",
+    )
+
+
+def reconnecting_banner() -> rx.Component:
+    """Shown while the websocket is down; the page catches up when it returns.
+
+    On reconnect Reflex re-runs the page's on_load, which reloads the room's
+    latest messages and re-registers the tab with its (possibly new) worker.
+    """
+    return rx.cond(
+        has_connection_errors,
+        rx.callout(
+            "Reconnecting…",
+            icon="wifi-off",
+            color_scheme="amber",
+            role="status",
+            size="1",
+            margin="0.5em 1em 0",
+            data_testid="reconnecting",
+        ),
     )
