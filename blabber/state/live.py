@@ -12,6 +12,7 @@ import contextlib
 import logging
 
 import reflex as rx
+import reflex.model  # imported for its side effect; see below
 from reflex.state import StateUpdate
 from reflex_base.event import Event as FrontendEvent
 
@@ -22,10 +23,22 @@ from blabber.realtime.hub import Hub, get_hub, set_hub
 from blabber.services import presence
 from blabber.settings import get_settings
 
+# ``reflex.model`` (SQLModel, pygments lexers...) is imported lazily by Reflex
+# while preparing the payload of the first handler event with arguments, so
+# each worker's first ``send`` stalled for ~1-2 s (py-spy, bench/RESULTS.md).
+# Importing it here moves that cost to worker start.
+
 log = logging.getLogger(__name__)
 PRESENCE_EVERY_SECONDS = 2.0
 _app: rx.App | None = None
 _TIMERS: set[asyncio.Task] = set()
+# Presence syncs of this worker run one at a time: two concurrent syncs both
+# insert the same new tab and the second fails on the primary key (seen on
+# PostgreSQL as open_room errors when 100 tabs open a room at once). A sync
+# that *started* after a caller asked covers that caller, so a burst of N
+# opens costs ~2 syncs, not N.
+_SYNC_LOCK = asyncio.Lock()
+_syncs_started = 0
 
 
 async def deliver(token: str, batch: list[Event]) -> None:
@@ -50,16 +63,22 @@ def _connected_tokens() -> set[str]:
 
 async def sync_presence_now() -> None:
     """Forget closed tabs and heartbeat this worker's open ones (one DB round trip)."""
+    global _syncs_started
     hub = get_hub()
     if hub is None:
         return
-    hub.prune(_connected_tokens())
-    await db.run_in_session(
-        presence.sync_worker,
-        hub.worker_id,
-        hub.local_connections(),
-        get_settings().presence_ttl_seconds,
-    )
+    asked_at = _syncs_started
+    async with _SYNC_LOCK:
+        if _syncs_started > asked_at:
+            return  # a sync that began after we asked has finished: it saw our tab
+        _syncs_started += 1
+        hub.prune(_connected_tokens())
+        await db.run_in_session(
+            presence.sync_worker,
+            hub.worker_id,
+            hub.local_connections(),
+            get_settings().presence_ttl_seconds,
+        )
 
 
 def schedule_typing_expiry(token: str, delay: float) -> None:

@@ -1,0 +1,1 @@
+"""Blabber's load generator and benchmarks (``python -m bench``); see RESULTS.md."""

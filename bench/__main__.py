@@ -1,0 +1,324 @@
+"""``python -m bench [--quick]``: Blabber's fan-out benchmark against the floor.
+
+Starts each server configuration (PostgreSQL + Redis + several Granian
+workers; SQLite + in-process broker, one process), runs the scenarios with
+simulated tabs speaking the real websocket protocol, runs the same fan-out
+on the floor server, prints a table, writes ``bench/results/latest.json``
+and prints a one-line JSON summary last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import platform
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from bench import runner
+from bench.client import Protocol
+from bench.setup import Seeder, create_pg_database, drop_pg_database
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+PG_ADMIN = "postgresql://postgres@127.0.0.1/test"
+REDIS = "redis://127.0.0.1:6379/5"
+
+
+def web_dir() -> Path:
+    """A built production frontend (built once and cached; the socket needs only the backend)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.support import appserver
+
+    cached = appserver.ARTIFACTS / "web-bench"
+    if (cached / "build" / "client" / "index.html").exists():
+        return cached
+    built = appserver.build_frontend(appserver.free_port())
+    if cached.exists():
+        shutil.rmtree(cached)
+    shutil.copytree(built, cached, symlinks=True)
+    return cached
+
+
+def bench_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Server settings for bench runs: the send rate limit lifted (it would cap a sender)."""
+    env = {
+        "BLABBER_MESSAGE_BURST": "1000000",
+        "BLABBER_MESSAGE_BURST_SECONDS": "1",
+    }
+    env.update(extra or {})
+    return env
+
+
+def flush_redis() -> None:
+    """Empty the bench Redis DB (/5)."""
+    import redis
+
+    redis.Redis.from_url(REDIS).flushdb()
+
+
+def scenarios(quick: bool, config: str) -> list[tuple[str, dict[str, Any]]]:
+    """Which scenarios to run for a configuration."""
+    if quick:
+        return [
+            ("fixed", {"rooms": 1, "members": 100, "rate": 10, "duration": 5}),
+        ]
+    plan: list[tuple[str, dict[str, Any]]] = [
+        ("fixed", {"rooms": 1, "members": 10, "rate": 5, "duration": 8}),
+        ("fixed", {"rooms": 1, "members": 50, "rate": 5, "duration": 8}),
+        ("fixed", {"rooms": 1, "members": 100, "rate": 10, "duration": 8}),
+        ("fixed", {"rooms": 1, "members": 200, "rate": 5, "duration": 8}),
+        ("ramp", {"members": 100, "rates": [5, 10, 20, 30, 40, 60], "step_s": 4}),
+        ("fixed", {"rooms": 1, "members": 1000, "rate": 2, "duration": 8}),
+        ("fixed", {"rooms": 10, "members": 100, "rate": 20, "duration": 8}),
+        # Idle capacity (1,000 tabs, 10 rooms) is measured by the connect phase of
+        # the 10x100 scenario above (connect_s, rss_per_client_kib); "idle" runs it
+        # alone: python -m bench --only idle.
+        ("login", {"members": 100, "rate": 10, "duration": 8, "logins": 20}),
+    ]
+    if config == "pg-redis":
+        plan.append(("history", {"messages": 1_000_000}))
+    plan.append(("idle", {"clients_n": 1000, "rooms": 10}))
+    return plan
+
+
+FLOOR_OF = {"fixed", "ramp"}
+MAX_CLIENTS = 0
+
+
+def _clients(params: dict[str, Any]) -> int:
+    return params.get("clients_n") or params.get("rooms", 1) * params.get("members", 1)
+
+
+def _keep(kind: str, params: dict[str, Any], only: list[str] | None) -> bool:
+    if only and kind not in only:
+        return False
+    return not MAX_CLIENTS or _clients(params) <= MAX_CLIENTS
+
+
+async def run_target(target: runner.Target, plan, url: str | None) -> list[dict[str, Any]]:
+    """Run a plan against one target, printing each result as it lands."""
+    out = []
+    for kind, params in plan:
+        t0 = time.perf_counter()
+        try:
+            if kind == "fixed":
+                r = await runner.fixed_rate(target, **params)
+            elif kind == "ramp":
+                r = await runner.ramp(target, **params)
+            elif kind == "idle":
+                r = await runner.idle_capacity(target, **params)
+            elif kind == "login":
+                r = await runner.login_stall(target, **params)
+            else:
+                r = await runner.history(target, url=url or "", **params)
+        except Exception as exc:
+            r = {"scenario": f"{kind} {params}", "error": repr(exc)[:300]}
+        r["kind"], r["target"], r["wall_s"] = kind, target.name, round(time.perf_counter() - t0, 1)
+        print(json.dumps(r), file=sys.stderr, flush=True)
+        out.append(r)
+    return out
+
+
+def run_config(
+    config: str, quick: bool, web: Path, proto: Protocol, only: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """Start one configuration, run its plan, stop it."""
+    from tests.support import appserver
+
+    port = appserver.free_port()
+    dbname = f"blabber_bench_{config.replace('-', '_')}"
+    if config == "pg-redis":
+        url = create_pg_database(PG_ADMIN, dbname)
+        flush_redis()
+        extra = {"REFLEX_OPLOCK_ENABLED": os.environ.get("BENCH_OPLOCK", "1")}
+        workers = 2
+        redis_url: str | None = REDIS
+    else:
+        path = appserver.ARTIFACTS / "bench.sqlite"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+        extra, workers, redis_url = {}, 1, None
+    appserver.migrate(url)
+    server = appserver.start_server(
+        web,
+        port=port,
+        database_url=url,
+        redis_url=redis_url,
+        workers=workers,
+        extra_env=bench_env(extra),
+        name=f"bench-{config}",
+    )
+    seeder = Seeder(url)
+    try:
+        target = runner.Target(config, server.url, server.proc.pid, proto, seeder)
+        plan = [p for p in scenarios(quick, config) if _keep(*p, only)]
+        return asyncio.run(run_target(target, plan, url))
+    finally:
+        server.stop()
+        seeder.dispose()
+        if config == "pg-redis":
+            drop_pg_database(PG_ADMIN, dbname)
+
+
+def run_floor(plan, proto: Protocol) -> list[dict[str, Any]]:
+    """The same fan-out scenarios on the floor server."""
+    from tests.support import appserver
+
+    port = appserver.free_port()
+    proc = runner.start_floor(port)
+    try:
+        target = runner.Target(
+            "floor", f"http://127.0.0.1:{port}", proc.pid, proto, None, floor=True
+        )
+        return asyncio.run(run_target(target, [p for p in plan if p[0] in FLOOR_OF], None))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _f(v: Any) -> str:
+    if isinstance(v, float):
+        return "nan" if math.isnan(v) else f"{v:,.1f}"
+    return str(v)
+
+
+def table(results: list[dict[str, Any]], floor: list[dict[str, Any]]) -> str:
+    """The human table: one row per scenario and configuration, with floor ratios."""
+    floor_by = {r["scenario"]: r for r in floor}
+    cols = [
+        "target",
+        "scenario",
+        "p50_ms",
+        "p95_ms",
+        "p99_ms",
+        "max_ms",
+        "all_delivered_p99_ms",
+        "deliveries_per_s",
+        "lost",
+        "duplicated",
+        "server_cpu_cores",
+        "rss_per_client_kib",
+        "floor_p99_x",
+        "floor_dps_x",
+    ]
+    rows = []
+    for r in results + floor:
+        if r.get("kind") == "ramp":
+            r = {
+                **r,
+                "deliveries_per_s": r.get("last_good_deliveries_per_s"),
+                "p99_ms": r.get("last_good_p99_ms"),
+            }
+        fl = floor_by.get(r["scenario"]) if r["target"] != "floor" else None
+        if fl:
+            if r.get("kind") == "ramp":
+                fl = {
+                    **fl,
+                    "deliveries_per_s": fl.get("last_good_deliveries_per_s"),
+                    "p99_ms": fl.get("last_good_p99_ms"),
+                }
+            try:
+                r["floor_p99_x"] = round(r["p99_ms"] / fl["p99_ms"], 1)
+                r["floor_dps_x"] = round(r["deliveries_per_s"] / fl["deliveries_per_s"], 2)
+            except (KeyError, TypeError, ZeroDivisionError):
+                pass
+        extra = {
+            k: r[k]
+            for k in (
+                "connect_s",
+                "rss_per_client_kib",
+                "server_latest10_ms",
+                "server_page_older_ms",
+                "client_open_room_ms",
+                "ratio",
+                "error",
+            )
+            if k in r
+        }
+        rows.append(
+            [_f(r.get(c, "")) for c in cols]
+            + [
+                json.dumps(extra)
+                if r.get("kind") in ("idle", "history", "login") or "error" in r
+                else ""
+            ]
+        )
+    widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(cols)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=False)) + "  notes"]
+    lines += [
+        "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=False)) + "  " + row[-1]
+        for row in rows
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="a subset in under a minute")
+    parser.add_argument("--config", action="append", choices=["pg-redis", "sqlite"])
+    parser.add_argument("--only", action="append", help="run only these scenario kinds")
+    parser.add_argument(
+        "--max-clients", type=int, default=0, help="skip scenarios needing more tabs than this"
+    )
+    args = parser.parse_args(argv)
+    global MAX_CLIENTS
+    MAX_CLIENTS = args.max_clients
+    configs = args.config or (["pg-redis"] if args.quick else ["pg-redis", "sqlite"])
+    started = time.perf_counter()
+    web = web_dir()
+    proto = Protocol.from_web_dir(web)
+    results: list[dict[str, Any]] = []
+    for config in configs:
+        results += run_config(config, args.quick, web, proto, args.only)
+    plan = [p for p in scenarios(args.quick, "floor") if _keep(*p, args.only)]
+    floor = run_floor(plan, proto)
+    text = table(results, floor)
+    print(text)
+    doc = {
+        "machine": {
+            "cpus": psutil.cpu_count(),
+            "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "quick": args.quick,
+        "configs": configs,
+        "results": results,
+        "floor": floor,
+        "wall_s": round(time.perf_counter() - started, 1),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(doc, indent=2, default=str))
+    headline = next(
+        (
+            r
+            for r in results
+            if r.get("kind") == "fixed" and r.get("members") == 100 and r.get("rooms") == 1
+        ),
+        {},
+    )
+    ramp = next((r for r in results if r.get("kind") == "ramp"), {})
+    summary = {
+        "p99_ms_100x10": headline.get("p99_ms"),
+        "lost": sum(r.get("lost", 0) or 0 for r in results),
+        "duplicated": sum(r.get("duplicated", 0) or 0 for r in results),
+        "ramp_deliveries_per_s": ramp.get("last_good_deliveries_per_s"),
+        "wall_s": doc["wall_s"],
+    }
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

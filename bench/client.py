@@ -1,0 +1,237 @@
+"""A simulated browser tab speaking Reflex's websocket protocol (python-socketio).
+
+It does what ``utils/state.js`` of the built frontend does: connect to
+``/_event`` with ``?token=<tab token>`` and the ``hydrate_and_load`` event in
+the socket.io CONNECT ``auth`` packet (with the session token from
+"localStorage"), send back every backend event the server queues
+(``on_load_internal`` -> ``open_room``), apply ``delta``s, and emit handler
+events (``log_in``, ``send``, ``typing``, ``load_older``) with router data.
+Nothing reaches into the server's internals: latency is what a browser sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import re
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import orjson
+import socketio
+
+from bench.stats import ClientView
+
+ROOT_STATE = "reflex___state____state"
+NAMESPACE = "/_event"  # state.js: io("ws://host/_event", {path: "/_event"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Protocol:
+    """Names the frontend uses, read from the built ``utils/context.jsx``."""
+
+    chat_state: str = f"{ROOT_STATE}.blabber___state___chat____chat_state"
+    auth_state: str = f"{ROOT_STATE}.blabber___state___auth____auth_state"
+    auth_token_key: str = f"{ROOT_STATE}.blabber___state___auth____auth_state.auth_token_rx_state_"
+    state_schema: str | None = None
+
+    @classmethod
+    def from_web_dir(cls, web_dir: Path | None) -> Protocol:
+        """Derive state names and the schema hash from a frontend build (defaults if absent)."""
+        ctx = web_dir / "utils" / "context.jsx" if web_dir else None
+        if ctx is None or not ctx.exists():
+            return cls()
+        text = ctx.read_text()
+        schema = re.search(r'export const stateSchema = "([0-9a-f]+)"', text)
+        storage = re.search(r"export const clientStorage = (\{.*\})", text)
+        state = re.search(r"export const initialState = (\{.*\})", text)
+        chat = auth = token_key = None
+        if state:
+            names = list(json.loads(state.group(1)))
+            chat = next((n for n in names if n.endswith("chat____chat_state")), None)
+            auth = next((n for n in names if n.endswith("auth____auth_state")), None)
+        if storage:
+            local = json.loads(storage.group(1)).get("local_storage", {})
+            token_key = next((k for k in local if k.endswith("auth_token_rx_state_")), None)
+        base = cls()
+        return cls(
+            chat_state=chat or base.chat_state,
+            auth_state=auth or base.auth_state,
+            auth_token_key=token_key or base.auth_token_key,
+            state_schema=schema.group(1) if schema else None,
+        )
+
+
+class _FastJson:
+    """orjson behind the ``json`` module interface python-socketio expects.
+
+    Every simulated tab parses every delta in one bench process; with the
+    stdlib parser the load generator, not the server, saturated first.
+    """
+
+    @staticmethod
+    def dumps(obj: Any, **_kw: Any) -> str:
+        return orjson.dumps(obj).decode()
+
+    @staticmethod
+    def loads(text: str | bytes, **_kw: Any) -> Any:
+        return orjson.loads(text)
+
+
+class SimClient:
+    """One browser tab: connects, opens a page, receives deltas, sends events."""
+
+    def __init__(
+        self,
+        index: int,
+        base_url: str,
+        proto: Protocol,
+        view: ClientView | None = None,
+        *,
+        session_token: str = "",
+        origin: str | None = None,
+    ) -> None:
+        self.index = index
+        self.base_url = base_url
+        self.proto = proto
+        self.view = view
+        self.session_token = session_token
+        self.origin = origin or base_url
+        self.tab_token = uuid.uuid4().hex
+        self.path = "/"
+        self.sio = socketio.AsyncClient(reconnection=False, ssl_verify=False, json=_FastJson)
+        self.sio.on("event", self._on_event, namespace=NAMESPACE)
+        self.chat: dict[str, Any] = {}
+        self.auth: dict[str, Any] = {}
+        self.room_ready = asyncio.Event()
+        self._changed = asyncio.Event()
+        self.updates = 0
+        self.errors: list[str] = []
+
+    # -- wire ----------------------------------------------------------------
+    def _router_data(self) -> dict[str, Any]:
+        return {"pathname": self.path, "asPath": self.path}
+
+    def _event(self, name: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {"name": name, "payload": payload or {}, "router_data": self._router_data()}
+
+    async def connect(self, path: str, timeout: float = 60.0) -> None:
+        """Open ``path`` as a fresh tab (hydrate in the CONNECT packet, like state.js)."""
+        self.path = path
+        storage = {self.proto.auth_token_key: self.session_token} if self.session_token else {}
+        auth: dict[str, Any] = {
+            "event": self._event(f"{ROOT_STATE}.hydrate_and_load", {"vars": storage}),
+        }
+        if self.proto.state_schema:
+            auth["state_schema"] = self.proto.state_schema
+        await self.sio.connect(
+            f"{self.base_url}?token={self.tab_token}",
+            socketio_path="/_event",
+            transports=["websocket"],
+            namespaces=[NAMESPACE],
+            headers={"Origin": self.origin},
+            auth=auth,
+            wait_timeout=timeout,
+        )
+
+    async def emit(self, name: str, payload: dict[str, Any] | None = None) -> None:
+        """Send one handler event, as ``applyEvent`` does."""
+        await self.sio.emit("event", self._event(name, payload), namespace=NAMESPACE)
+
+    async def _on_event(self, update: dict[str, Any]) -> None:
+        recv_ns = time.time_ns()
+        self.updates += 1
+        delta = update.get("delta") or {}
+        chat = delta.get(self.proto.chat_state)
+        if chat:
+            self.chat.update(chat)
+            msgs = chat.get("messages_rx_state_")
+            if msgs is not None and self.view is not None:
+                self.view.on_messages(msgs, recv_ns)
+            if chat.get("loading_room_rx_state_") is False and self.chat.get("room_name_rx_state_"):
+                self.room_ready.set()
+        auth = delta.get(self.proto.auth_state)
+        if auth:
+            self.auth.update(auth)
+        self._changed.set()
+        for event in update.get("events") or []:
+            name = event.get("name", "")
+            if name.startswith(ROOT_STATE):  # a backend event the page queues back
+                await self.sio.emit(
+                    "event", {**event, "router_data": self._router_data()}, namespace=NAMESPACE
+                )
+
+    async def wait_for(self, predicate, timeout: float) -> bool:
+        """Wait until ``predicate()`` holds after some update; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), left)
+            except TimeoutError:
+                return predicate()
+        return True
+
+    # -- user actions --------------------------------------------------------
+    async def open_room(self, name: str, timeout: float = 60.0) -> None:
+        """Open ``/rooms/<name>`` and wait until its history is shown."""
+        await self.connect(f"/rooms/{name}", timeout)
+        await asyncio.wait_for(self.room_ready.wait(), timeout)
+
+    async def send(self, body: str, client_id: str) -> None:
+        """Press Enter in the composer."""
+        await self.emit(
+            f"{self.proto.chat_state}.send", {"form_data": {"body": body, "client_id": client_id}}
+        )
+
+    async def typing(self) -> None:
+        """The composer changed."""
+        await self.emit(f"{self.proto.chat_state}.typing")
+
+    async def log_in(self, username: str, password: str, timeout: float = 60.0) -> float:
+        """Submit the log-in form on /login; seconds until the session token arrived."""
+        self.auth.pop("auth_token_rx_state_", None)
+        start = time.perf_counter()
+        await self.emit(
+            f"{self.proto.auth_state}.log_in",
+            {"form_data": {"username": username, "password": password}},
+        )
+        ok = await self.wait_for(lambda: bool(self.auth.get("auth_token_rx_state_")), timeout)
+        if not ok:
+            raise TimeoutError(f"log-in of {username} got no token")
+        return time.perf_counter() - start
+
+    async def close(self) -> None:
+        """Close the tab."""
+        try:
+            await self.sio.disconnect()
+        except Exception as exc:  # already gone
+            self.errors.append(str(exc))
+
+
+class FloorClient(SimClient):
+    """The same tab against the floor server: join by name, send raw bodies."""
+
+    async def open_room(self, name: str, timeout: float = 60.0) -> None:
+        """Join ``name`` on the floor server (no auth, no DB)."""
+        self.path = f"/rooms/{name}"
+        await self.sio.connect(
+            f"{self.base_url}?room={name}",
+            socketio_path="/_event",
+            transports=["websocket"],
+            namespaces=[NAMESPACE],
+            wait_timeout=timeout,
+        )
+
+    async def send(self, body: str, client_id: str) -> None:
+        """Ask the floor server to broadcast ``body``."""
+        await self.sio.emit("send", {"body": body, "client_id": client_id}, namespace=NAMESPACE)
+
+    async def typing(self) -> None:
+        """The floor has no typing notices."""

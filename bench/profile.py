@@ -1,0 +1,112 @@
+"""``python -m bench.profile``: py-spy the server's workers during a 100x10 fixed run.
+
+Writes collapsed stacks per worker to ``bench/results/profile-<pid>.txt``
+and prints the functions holding the most samples (self and inclusive), to
+say where the time of a delivery goes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import subprocess
+import sys
+from pathlib import Path
+
+from bench import runner
+from bench.__main__ import PG_ADMIN, REDIS, bench_env, flush_redis, web_dir
+from bench.client import Protocol
+from bench.setup import Seeder, create_pg_database, drop_pg_database
+
+ROOT = Path(__file__).resolve().parents[1]
+PY_SPY = Path(sys.executable).parent / "py-spy"
+
+
+def top(path: Path, n: int = 25) -> str:
+    """Inclusive sample share of the busiest frames in a collapsed-stack file."""
+    inclusive: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        c = int(count)
+        total += c
+        for frame in set(stack.split(";")):
+            inclusive[frame] += c
+    lines = [f"{path.name}: {total} samples"]
+    for frame, c in inclusive.most_common(n):
+        lines.append(f"  {100 * c / max(1, total):5.1f}%  {frame[:150]}")
+    return "\n".join(lines)
+
+
+async def drive(target: runner.Target, pids: list[int], seconds: float) -> list[Path]:
+    """Open a 100-member room, start py-spy on each worker, send 10 msg/s."""
+    from bench.stats import Ledger
+
+    name, users = target.new_room(100)
+    ledger = Ledger()
+    clients, _ = await runner.open_clients(target, name, users, ledger)
+    outs = [ROOT / "bench" / "results" / f"profile-{pid}.txt" for pid in pids]
+    spies = [
+        subprocess.Popen(
+            [
+                str(PY_SPY),
+                "record",
+                "--pid",
+                str(pid),
+                "--duration",
+                str(int(seconds)),
+                "--rate",
+                "50",
+                "--format",
+                "raw",
+                "--output",
+                str(out),
+                "--nonblocking",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid, out in zip(pids, outs, strict=True)
+    ]
+    await runner.drive([clients], ledger, 10, seconds)
+    for spy in spies:
+        spy.wait(60)
+    print(ledger.summary(seconds).as_dict())
+    await runner.close_all(clients)
+    return outs
+
+
+def main() -> None:
+    """Profile the production configuration."""
+    from tests.support import appserver
+
+    web = web_dir()
+    url = create_pg_database(PG_ADMIN, "blabber_bench_profile")
+    flush_redis()
+    appserver.migrate(url)
+    server = appserver.start_server(
+        web,
+        port=appserver.free_port(),
+        database_url=url,
+        redis_url=REDIS,
+        workers=2,
+        extra_env=bench_env({"REFLEX_OPLOCK_ENABLED": "1"}),
+        name="bench-profile",
+    )
+    seeder = Seeder(url)
+    try:
+        target = runner.Target(
+            "pg-redis", server.url, server.proc.pid, Protocol.from_web_dir(web), seeder
+        )
+        pids = [p.pid for p in target.probe.procs()[1:]]
+        for out in asyncio.run(drive(target, pids, 10)):
+            if out.exists():
+                print(top(out))
+    finally:
+        server.stop()
+        seeder.dispose()
+        drop_pg_database(PG_ADMIN, "blabber_bench_profile")
+
+
+if __name__ == "__main__":
+    main()
