@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -58,6 +59,24 @@ def run_sync(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return fn(session, *args, **kwargs)
 
 
+# Two pools, so password hashing cannot starve chat: bcrypt (~0.25 s of CPU a
+# call) runs on a small pool of its own, and database work gets threads sized
+# to the connection pool instead of asyncio's shared default executor (which
+# 20 concurrent logins would fill, stalling every send and delivery).
+_DB_THREADS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="blabber-db")
+_PASSWORD_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="blabber-bcrypt")
+
+
+async def _in_pool(pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(pool, functools.partial(run_sync, fn, *args, **kw))
+
+
 async def run_in_session(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a service function off the event loop with its own session."""
-    return await asyncio.to_thread(run_sync, fn, *args, **kwargs)
+    return await _in_pool(_DB_THREADS, fn, *args, **kwargs)
+
+
+async def run_password_work(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Like :func:`run_in_session`, for services that hash or check passwords."""
+    return await _in_pool(_PASSWORD_THREADS, fn, *args, **kwargs)

@@ -44,7 +44,7 @@ class Settings:
     message_burst: int = 10
     message_burst_seconds: int = 10
     history_page_size: int = 10
-    message_window: int = 200
+    message_window: int = 50
     bcrypt_rounds: int = 12
     presence_ttl_seconds: int = 45
     production: bool = False
@@ -103,7 +103,7 @@ class Settings:
             message_burst=_int(env, "BLABBER_MESSAGE_BURST", 10),
             message_burst_seconds=_int(env, "BLABBER_MESSAGE_BURST_SECONDS", 10),
             history_page_size=_int(env, "BLABBER_HISTORY_PAGE_SIZE", 10),
-            message_window=_int(env, "BLABBER_MESSAGE_WINDOW", 200),
+            message_window=_int(env, "BLABBER_MESSAGE_WINDOW", 50),
             bcrypt_rounds=_int(env, "BLABBER_BCRYPT_ROUNDS", 12),
             presence_ttl_seconds=_int(env, "BLABBER_PRESENCE_TTL_SECONDS", 45),
             production=env.get("BLABBER_ENV", "").lower() == "production",

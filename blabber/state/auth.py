@@ -110,7 +110,7 @@ class AuthState(rx.State):
         self.form_error, self.submitting = "", True
         yield
         try:
-            result = await db.run_in_session(
+            result = await db.run_password_work(
                 accounts.sign_up,
                 str(form_data.get("username", "")),
                 str(form_data.get("password", "")),
@@ -128,7 +128,7 @@ class AuthState(rx.State):
         self.form_error, self.submitting = "", True
         yield
         try:
-            result = await db.run_in_session(
+            result = await db.run_password_work(
                 accounts.log_in,
                 str(form_data.get("username", "")),
                 str(form_data.get("password", "")),

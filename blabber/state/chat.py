@@ -32,7 +32,8 @@ from blabber.state.auth import AuthState
 
 log = logging.getLogger(__name__)
 TYPING_SECONDS = 4.0
-READ_MARK_EVERY = 3.0
+READ_MARK_EVERY = 3.0  # seconds between read-mark writes per tab while messages stream in
+PAGED_WINDOW_FACTOR = 4  # paging back may hold this many windows before the newest drop out
 
 
 def typing_label(names: list[str]) -> str:
@@ -72,6 +73,7 @@ class ChatState(rx.State):
     _room_id: int = 0
     _typing_until: dict[str, float] = {}
     _read_upto: int = 0
+    _paged: bool = False  # the user paged older history in: hold more, trim less
     _read_marked_at: float = 0.0
 
     # -- identity ------------------------------------------------------------
@@ -92,7 +94,7 @@ class ChatState(rx.State):
         self._room_id = 0
         self.room_name = ""
         self.messages, self.members, self.bans = [], [], []
-        self.has_older = self.has_newer = self.is_admin = False
+        self.has_older = self.has_newer = self.is_admin = self._paged = False
         self._typing_until = {}
         self.typing_text = ""
         self.composer_error = ""  # an error about another room's draft
@@ -217,7 +219,8 @@ class ChatState(rx.State):
             size, page = 0, []
         self.has_older = len(page) > size
         self.messages = page[-size:] + self.messages if page else self.messages
-        window = get_settings().message_window
+        self._paged = True
+        window = get_settings().message_window * PAGED_WINDOW_FACTOR
         if len(self.messages) > window:
             # Reading far back: keep the oldest part contiguous, drop the newest.
             self.messages = self.messages[:window]
@@ -232,7 +235,7 @@ class ChatState(rx.State):
             return
         size = get_settings().history_page_size
         page = await db.run_in_session(messages.latest_messages, user[0], self._room_id, size + 1)
-        self.has_older, self.has_newer = len(page) > size, False
+        self.has_older, self.has_newer, self._paged = len(page) > size, False, False
         self.messages = page[-size:]
         if page:
             self._read_upto = max(self._read_upto, page[-1].id)
@@ -382,7 +385,9 @@ class ChatState(rx.State):
         merged = self.messages + fresh
         if self.messages and fresh[0].id < self.messages[-1].id:
             merged.sort(key=lambda m: m.id)
-        window = get_settings().message_window
+        # Every delta re-sends the whole list, so a tab following the room live
+        # keeps only the newest window; one reading paged history keeps more.
+        window = get_settings().message_window * (PAGED_WINDOW_FACTOR if self._paged else 1)
         if len(merged) > window:
             merged = merged[-window:]
             self.has_older = True
@@ -451,12 +456,22 @@ class ChatState(rx.State):
         await self._refresh_members(user_id)
 
     async def _maybe_mark_read(self, user_id: int) -> None:
-        """Persist the read mark at most every few seconds per tab (not per message)."""
-        due = time.monotonic() - self._read_marked_at > READ_MARK_EVERY
-        if self._room_id and self._read_upto and due:
+        """Persist the read mark at most once per ``READ_MARK_EVERY`` per tab.
+
+        The first message of a quiet spell is marked at once; later ones in the
+        same spell are marked by one trailing write when the spell's interval
+        ends, so the last message seen is always saved (and unread counts after
+        a reload are right) without a write per message.
+        """
+        if not (self._room_id and self._read_upto):
+            return
+        mark = (user_id, self._room_id, self._read_upto)
+        wait = READ_MARK_EVERY - (time.monotonic() - self._read_marked_at)
+        if wait <= 0:
             self._read_marked_at = time.monotonic()
-            room_id, upto = self._room_id, self._read_upto
-            _background(db.run_in_session(messages.mark_read, user_id, room_id, upto))
+            _background(db.run_in_session(messages.mark_read, *mark))
+        else:
+            _defer_read_mark(self._token(), mark, wait)
 
     async def _flush_read_mark(self, user_id: int) -> None:
         if self._room_id and self._read_upto:
@@ -482,6 +497,27 @@ def _background(coro) -> None:
     task = asyncio.get_running_loop().create_task(quietly())
     _BACKGROUND.add(task)
     task.add_done_callback(_BACKGROUND.discard)
+
+
+# Trailing read marks waiting to be written, per tab on this worker: at most
+# one entry and one sleeping task per tab, removed when written.
+_PENDING_READ_MARKS: dict[str, tuple[int, int, int]] = {}
+
+
+def _defer_read_mark(token: str, mark: tuple[int, int, int], delay: float) -> None:
+    """Write ``mark`` (user, room, message id) after ``delay`` unless a newer one replaces it."""
+    first = token not in _PENDING_READ_MARKS
+    _PENDING_READ_MARKS[token] = mark
+    if not first:
+        return
+
+    async def write_later() -> None:
+        await asyncio.sleep(delay)
+        latest = _PENDING_READ_MARKS.pop(token, None)
+        if latest is not None:
+            await db.run_in_session(messages.mark_read, *latest)
+
+    _background(write_later())
 
 
 def _notify(title: str, body: str) -> list:

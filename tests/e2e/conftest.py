@@ -37,8 +37,8 @@ CHROMIUM_ARGS = [
 SERVER_ENV = {
     "BLABBER_BCRYPT_ROUNDS": "4",
     "BLABBER_MESSAGE_BURST": "50",
-    # A small per-tab window so paging past it is quick to exercise.
-    "BLABBER_MESSAGE_WINDOW": "20",
+    # A small per-tab window (paging back holds 4x: 40) so paging past it is quick to exercise.
+    "BLABBER_MESSAGE_WINDOW": "10",
 }
 
 
