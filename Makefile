@@ -45,11 +45,11 @@ seed: migrate
 	$(PY) -m blabber.seed --users $(USERS)
 
 lint: setup-dev
-	$(VENV)/bin/ruff check blabber tests bench alembic rxconfig.py
-	$(VENV)/bin/ruff format --check blabber tests bench alembic rxconfig.py
+	$(VENV)/bin/ruff check blabber tests bench deploy alembic rxconfig.py
+	$(VENV)/bin/ruff format --check blabber tests bench deploy alembic rxconfig.py
 
 typecheck: setup-dev
-	$(VENV)/bin/mypy blabber bench
+	$(VENV)/bin/mypy blabber bench deploy
 
 ## Everything CI runs: lint, types, unit/service tests, production build, browser tests.
 test: setup-dev lint typecheck
