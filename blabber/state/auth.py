@@ -45,7 +45,9 @@ class AuthState(rx.State):
         if not self.auth_token:
             self._forget()
             return None
-        if self._user_id and time.monotonic() - self._checked_at < RECHECK_SECONDS:
+        # Wall-clock time: this state is pickled and may be loaded by another
+        # worker process (Redis state manager), whose monotonic clock differs.
+        if self._user_id and 0 <= time.time() - self._checked_at < RECHECK_SECONDS:
             return self._user_id
         user = await db.run_in_session(accounts.user_for_token, self.auth_token)
         if user is None:
@@ -53,7 +55,7 @@ class AuthState(rx.State):
             return None
         self._user_id, self._token_hash = user.user_id, user.token_hash
         self.username = user.username
-        self._checked_at = time.monotonic()
+        self._checked_at = time.time()
         return self._user_id
 
     def _forget(self) -> None:
@@ -76,7 +78,7 @@ class AuthState(rx.State):
         # tab is recognised as this tab's session by this hash.
         self._token_hash = security.hash_token(result.token)
         self.username = result.username
-        self._checked_at = time.monotonic()
+        self._checked_at = time.time()
 
     def _revoked(self, token_hash: str) -> bool:
         """Handle a revoked session; True when it was this tab's."""

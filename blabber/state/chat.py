@@ -421,14 +421,14 @@ class ChatState(rx.State):
         if not name or event.room_id != self._room_id:
             return
         if len(self._typing_until) < 10 or name in self._typing_until:
-            self._typing_until[name] = time.monotonic() + TYPING_SECONDS
+            self._typing_until[name] = time.time() + TYPING_SECONDS
         self._expire_typing()
         hub = get_hub()
         if hub is not None:
             _schedule_typing_expiry(self._token())
 
     def _expire_typing(self) -> None:
-        now = time.monotonic()
+        now = time.time()
         self._typing_until = {n: t for n, t in self._typing_until.items() if t > now}
         self.typing_text = typing_label(sorted(self._typing_until))
 
@@ -466,9 +466,9 @@ class ChatState(rx.State):
         if not (self._room_id and self._read_upto):
             return
         mark = (user_id, self._room_id, self._read_upto)
-        wait = READ_MARK_EVERY - (time.monotonic() - self._read_marked_at)
+        wait = READ_MARK_EVERY - (time.time() - self._read_marked_at)
         if wait <= 0:
-            self._read_marked_at = time.monotonic()
+            self._read_marked_at = time.time()
             _background(db.run_in_session(messages.mark_read, *mark))
         else:
             _defer_read_mark(self._token(), mark, wait)
