@@ -32,6 +32,7 @@ from blabber.state.auth import AuthState
 
 log = logging.getLogger(__name__)
 TYPING_SECONDS = 4.0
+TYPING_MIN_GAP = 1.0
 READ_MARK_EVERY = 3.0  # seconds between read-mark writes per tab while messages stream in
 PAGED_WINDOW_FACTOR = 4  # paging back may hold this many windows before the newest drop out
 
@@ -73,6 +74,7 @@ class ChatState(rx.State):
     _room_id: int = 0
     _typing_until: dict[str, float] = {}
     _read_upto: int = 0
+    _typing_sent_at: float = 0.0
     _paged: bool = False  # the user paged older history in: hold more, trim less
     _read_marked_at: float = 0.0
 
@@ -273,10 +275,18 @@ class ChatState(rx.State):
 
     @rx.event
     async def typing(self):
-        """The composer changed (throttled in the browser): tell the room."""
+        """The composer changed (throttled in the browser): tell the room.
+
+        The server throttles too, since a crafted client need not: at most one
+        notice per tab per ``TYPING_MIN_GAP`` seconds reaches the broker.
+        """
+        now = time.time()
+        if 0 <= now - self._typing_sent_at < TYPING_MIN_GAP:
+            return
         user = await self._user()
         if user is None or not self._room_id:
             return
+        self._typing_sent_at = now
         await typing.announce_typing(user[0], user[1], self._room_id)
 
     @rx.event
