@@ -75,6 +75,8 @@ class ChatState(rx.State):
     _typing_until: dict[str, float] = {}
     _read_upto: int = 0
     _typing_sent_at: float = 0.0
+    _me_id: int = 0  # copy of the verified identity, refreshed by every handler
+    _me_name: str = ""
     _paged: bool = False  # the user paged older history in: hold more, trim less
     _read_marked_at: float = 0.0
 
@@ -82,6 +84,9 @@ class ChatState(rx.State):
     async def _user(self) -> tuple[int, str] | None:
         auth = await self.get_state(AuthState)
         user_id = await auth._current_user_id()
+        # Remembered here so live deliveries need not load AuthState: with the
+        # Redis state manager every extra substate is another fetch and write.
+        self._me_id, self._me_name = (user_id, auth.username) if user_id else (0, "")
         return (user_id, auth.username) if user_id else None
 
     def _token(self) -> str:
@@ -336,18 +341,19 @@ class ChatState(rx.State):
     # -- live updates (called by the hub, state locked) ----------------------
     async def _apply_live_events(self, batch: list[ev.Event]) -> list:
         """Apply realtime events; returns frontend events (toasts, redirects) to send."""
-        auth = await self.get_state(AuthState)
-        user_id = auth._user_id
+        user_id = self._me_id
         out: list = []
         for event in batch:
             if event.type == ev.SESSION_REVOKED:
+                auth = await self.get_state(AuthState)
                 if auth._revoked(event.data.get("token_hash", "")):
+                    self._me_id, self._me_name = 0, ""
                     self._leave_view()
                     return [rx.redirect(routes.LOGIN)]
             elif not user_id:
                 continue
             elif event.type == ev.MESSAGE_CREATED:
-                out += self._on_message(event, auth.username)
+                out += self._on_message(event, self._me_name)
             elif event.type == ev.TYPING:
                 self._on_typing(event)
             elif event.type == "typing.expire":
