@@ -143,7 +143,8 @@ def start_server(
             "GRANIAN_WORKERS": str(workers),
             "PORT": str(public),
             "BLABBER_ALLOWED_ORIGINS": f"http://localhost:{public},http://127.0.0.1:{public}",
-            **({"REFLEX_REDIS_URL": redis_url} if redis_url else {}),
+            # With Redis, run as production does (docker-compose.yml): oplock on.
+            **({"REFLEX_REDIS_URL": redis_url, "REFLEX_OPLOCK_ENABLED": "1"} if redis_url else {}),
             **(extra_env or {}),
         }
     )
