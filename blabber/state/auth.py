@@ -109,29 +109,22 @@ class AuthState(rx.State):
     @rx.event
     async def sign_up(self, form_data: dict):
         """Create an account from the sign-up form and land in the app."""
-        self.form_error, self.submitting = "", True
-        yield
-        try:
-            result = await db.run_password_work(
-                accounts.sign_up,
-                str(form_data.get("username", "")),
-                str(form_data.get("password", "")),
-            )
-        except ServiceError as err:
-            self.form_error, self.submitting = err.message, False
-            return
-        self._signed_in(result)
-        self.submitting = False
-        yield rx.redirect(routes.HOME)
+        async for update in self._submit_credentials(accounts.sign_up, form_data):
+            yield update
 
     @rx.event
     async def log_in(self, form_data: dict):
         """Check the log-in form and land in the app."""
+        async for update in self._submit_credentials(accounts.log_in, form_data):
+            yield update
+
+    async def _submit_credentials(self, service, form_data: dict):
+        """Run ``service(username, password)`` with a loading state; errors stay on the form."""
         self.form_error, self.submitting = "", True
         yield
         try:
             result = await db.run_password_work(
-                accounts.log_in,
+                service,
                 str(form_data.get("username", "")),
                 str(form_data.get("password", "")),
             )

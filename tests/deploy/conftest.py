@@ -23,16 +23,9 @@ import sqlalchemy as sa
 
 from blabber import db
 from tests.conftest import PG_URL, PROJECT_ROOT, missing_service
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 TERMINATE = sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n")

@@ -20,15 +20,7 @@ from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwrig
 
 from tests.e2e.ui import TIMEOUT_MS
 from tests.support import appserver
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
 # The server runs with production defaults except where a browser test would
 # otherwise measure the knob rather than the feature: cheap bcrypt (each
