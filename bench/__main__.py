@@ -25,7 +25,8 @@ import psutil
 
 from bench import runner
 from bench.client import Protocol
-from bench.setup import Seeder, create_pg_database, drop_pg_database
+from bench.setup import Seeder
+from tests.support.pg import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -137,7 +138,7 @@ def run_config(
     port = appserver.free_port()
     dbname = f"blabber_bench_{config.replace('-', '_')}"
     if config == "pg-redis":
-        url = create_pg_database(PG_ADMIN, dbname)
+        url = create_database(PG_ADMIN, dbname)
         flush_redis()
         extra = {"REFLEX_OPLOCK_ENABLED": os.environ.get("BENCH_OPLOCK", "1")}
         workers = 2
@@ -167,7 +168,7 @@ def run_config(
         server.stop()
         seeder.dispose()
         if config == "pg-redis":
-            drop_pg_database(PG_ADMIN, dbname)
+            drop_database(PG_ADMIN, dbname)
 
 
 def run_floor(plan, proto: Protocol) -> list[dict[str, Any]]:

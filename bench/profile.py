@@ -16,7 +16,8 @@ from pathlib import Path
 from bench import runner
 from bench.__main__ import PG_ADMIN, REDIS, bench_env, flush_redis, web_dir
 from bench.client import Protocol
-from bench.setup import Seeder, create_pg_database, drop_pg_database
+from bench.setup import Seeder
+from tests.support.pg import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parents[1]
 PY_SPY = Path(sys.executable).parent / "py-spy"
@@ -81,7 +82,7 @@ def main() -> None:
     from tests.support import appserver
 
     web = web_dir()
-    url = create_pg_database(PG_ADMIN, "blabber_bench_profile")
+    url = create_database(PG_ADMIN, "blabber_bench_profile")
     flush_redis()
     appserver.migrate(url)
     server = appserver.start_server(
@@ -105,7 +106,7 @@ def main() -> None:
     finally:
         server.stop()
         seeder.dispose()
-        drop_pg_database(PG_ADMIN, "blabber_bench_profile")
+        drop_database(PG_ADMIN, "blabber_bench_profile")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ import psutil
 from bench.client import FloorClient, Protocol, SimClient
 from bench.setup import PASSWORD, Seeder
 from bench.stats import ClientView, Ledger, make_body
+from tests.support.appserver import wait_healthy
 
 CONNECT_CONCURRENCY = 25
 
@@ -450,11 +450,7 @@ def start_floor(port: int) -> subprocess.Popen:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return proc
-        time.sleep(0.2)
+    if wait_healthy(proc, f"http://127.0.0.1:{port}/healthz", timeout=30):
+        return proc
     proc.kill()
     raise RuntimeError("floor server did not start")

@@ -20,24 +20,6 @@ from blabber.models import AuthSession, Membership, Message, Room, User
 PASSWORD = "bench-password-1"
 
 
-def create_pg_database(admin_url: str, name: str) -> str:
-    """(Re)create PostgreSQL database ``name``; returns its URL."""
-    engine = sa.create_engine(db.normalize_url(admin_url), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return admin_url.rsplit("/", 1)[0] + "/" + name
-
-
-def drop_pg_database(admin_url: str, name: str) -> None:
-    """Drop a bench database (best effort)."""
-    engine = sa.create_engine(db.normalize_url(admin_url), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
-
-
 class Seeder:
     """Bulk-creates bench users (with session tokens) and rooms in one database."""
 

@@ -22,6 +22,7 @@ from blabber.realtime import broker as broker_mod
 from blabber.realtime.broker import MemoryBroker
 from blabber.realtime.events import Event
 from blabber.settings import Settings
+from tests.support.pg import create_database, drop_database
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REQUIRE_SERVICES = os.environ.get("BLABBER_REQUIRE_SERVICES") == "1"
@@ -55,24 +56,14 @@ def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, migrated to head."""
     if not PG_URL:
         missing_service("BLABBER_TEST_DATABASE_URL not set: PostgreSQL tests skipped")
-    admin = sa.create_engine(db.normalize_url(PG_URL), isolation_level="AUTOCOMMIT")
     name = f"blabber_test_{uuid.uuid4().hex[:8]}"
     try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        url = create_database(PG_URL, name)
     except sa.exc.OperationalError as exc:
         missing_service(f"PostgreSQL unreachable at BLABBER_TEST_DATABASE_URL: {exc}")
-    url = sa.engine.make_url(db.normalize_url(PG_URL)).set(database=name)
-    url_str = url.render_as_string(hide_password=False)
-    _alembic_upgrade(url_str)
-    yield url_str
-    with admin.connect() as conn:
-        conn.execute(
-            sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-            {"n": name},
-        )
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    _alembic_upgrade(url)
+    yield url
+    drop_database(PG_URL, name)
 
 
 @pytest.fixture(scope="session")

@@ -79,8 +79,11 @@ def _as_dict(view: MessageView) -> dict:
     return dataclasses.asdict(view)
 
 
-def _membership_changed(session: Session, room_id: int) -> None:
-    publish_on_commit(session, events.Event(type=events.MEMBERSHIP_CHANGED, room_id=room_id))
+def _membership_changed(session: Session, room_id: int, user_id: int) -> None:
+    """Tell the room (members list) and ``user_id``'s own tabs (their sidebar)."""
+    publish_on_commit(
+        session, events.Event(type=events.MEMBERSHIP_CHANGED, room_id=room_id, user_id=user_id)
+    )
 
 
 def _create_room(session: Session, user_id: int, name: str) -> Room:
@@ -136,7 +139,7 @@ def join_room(session: Session, user_id: int, name: str) -> RoomSummary:
         return RoomSummary(id=room.id, name=room.name)  # type: ignore[arg-type]
     msg = add_system_message(session, room.id, f"{user.username} joined")  # type: ignore[arg-type]
     membership.last_read_message_id = msg.id  # type: ignore[assignment]
-    _membership_changed(session, room.id)  # type: ignore[arg-type]
+    _membership_changed(session, room.id, user_id)  # type: ignore[arg-type]
     session.commit()
     return RoomSummary(id=room.id, name=room.name)  # type: ignore[arg-type]
 
@@ -233,7 +236,7 @@ def leave_room(session: Session, user_id: int, room_id: int) -> None:
     session.flush()
     _hand_over_admin(session, room_id)
     add_system_message(session, room_id, f"{user.username} left")  # type: ignore[union-attr]
-    _membership_changed(session, room_id)
+    _membership_changed(session, room_id, user_id)
     session.commit()
 
 
@@ -263,7 +266,7 @@ def kick_member(session: Session, admin_id: int, room_id: int, target_user_id: i
         room_id,
         f"{victim.username} was removed by {admin.username}",  # type: ignore[union-attr]
     )
-    _membership_changed(session, room_id)
+    _membership_changed(session, room_id, target_user_id)
     publish_on_commit(
         session,
         events.Event(
@@ -297,5 +300,5 @@ def unban(session: Session, admin_id: int, room_id: int, target_user_id: int) ->
     if ban is None:
         raise NotFound("That user is not banned here")
     session.delete(ban)
-    _membership_changed(session, room_id)
+    _membership_changed(session, room_id, target_user_id)
     session.commit()

@@ -368,19 +368,19 @@ class ChatState(rx.State):
             elif event.type == ev.USER_REMOVED:
                 out += await self._on_removed(event, user_id)
             elif event.type == ev.MEMBERSHIP_CHANGED:
-                self.rooms = await db.run_in_session(rooms.list_my_rooms, user_id)
-                if self._room_id:
+                if event.user_id == user_id:  # my own rooms changed (e.g. in another tab)
                     self.rooms = [
                         RoomSummary(r.id, r.name, 0) if r.id == self._room_id else r
-                        for r in self.rooms
+                        for r in await db.run_in_session(rooms.list_my_rooms, user_id)
                     ]
+                    self._watch(user_id)
                 if event.room_id == self._room_id:
                     try:
                         await self._refresh_members(user_id)
                     except NotAllowed:
                         self._leave_view()
+                        self._watch(user_id)
                         out.append(rx.redirect(routes.HOME))
-                self._watch(user_id)
             elif event.type == "hub.resync" and self._room_id:
                 await self._catch_up(user_id)
         await self._maybe_mark_read(user_id)

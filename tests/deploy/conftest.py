@@ -12,8 +12,6 @@ import contextlib
 import dataclasses
 import shutil
 import subprocess
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,14 +19,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from blabber import db
 from tests.conftest import PG_URL, PROJECT_ROOT, missing_service
+from tests.support import pg
+from tests.support.appserver import wait_healthy
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-TERMINATE = sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n")
 
 
 @contextlib.contextmanager
@@ -36,21 +32,15 @@ def scratch_database() -> Iterator[str]:
     """A new, empty PostgreSQL database (not migrated), dropped afterwards."""
     if not PG_URL:
         missing_service("BLABBER_TEST_DATABASE_URL not set: PostgreSQL deploy tests skipped")
-    admin = sa.create_engine(db.normalize_url(PG_URL), isolation_level="AUTOCOMMIT")
     name = f"blabber_deploy_{uuid.uuid4().hex[:8]}"
     try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        url = pg.create_database(PG_URL, name)
     except sa.exc.OperationalError as exc:
         missing_service(f"PostgreSQL unreachable at BLABBER_TEST_DATABASE_URL: {exc}")
-    url = sa.engine.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     try:
         yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(TERMINATE, {"n": name})
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+        pg.drop_database(PG_URL, name)
 
 
 @pytest.fixture
@@ -163,16 +153,10 @@ def start_nginx(tmp: Path, listen_port: int, upstreams: list[str]) -> Nginx:
         stderr=(tmp / "logs" / "stderr.log").open("w"),
     )
     server = Nginx(proc=proc, prefix=tmp, port=listen_port)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError((tmp / "logs" / "error.log").read_text())
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"http://127.0.0.1:{listen_port}/healthz", timeout=2):
-                return server
-        time.sleep(0.2)
+    if wait_healthy(proc, f"http://127.0.0.1:{listen_port}/healthz", timeout=20):
+        return server
     server.stop()
-    raise TimeoutError("nginx did not answer")
+    raise RuntimeError("nginx did not answer:\n" + (tmp / "logs" / "error.log").read_text())
 
 
 @pytest.fixture(scope="module")

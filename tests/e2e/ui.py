@@ -10,23 +10,24 @@ TIMEOUT_MS = 15_000
 PASSWORD = "correct horse 1"
 
 
-def sign_up(page: Page, username: str, password: str = PASSWORD) -> None:
-    """Create an account through /signup and wait for the shell to show the name."""
-    page.goto("/signup")
+def _submit_credentials(page: Page, path: str, button: str, username: str, password: str):
+    """Fill a credentials form and wait for the shell to show the username."""
+    page.goto(path)
     page.get_by_placeholder("Username").fill(username)
     page.get_by_placeholder("Password").fill(password)
-    page.get_by_role("button", name="Sign up").click()
+    page.get_by_role("button", name=button).click()
     expect(page.get_by_test_id("current-username")).to_have_text(username)
+
+
+def sign_up(page: Page, username: str, password: str = PASSWORD) -> None:
+    """Create an account through /signup and land in the shell."""
+    _submit_credentials(page, "/signup", "Sign up", username, password)
     expect(page).to_have_url(re.compile(r"/$"))
 
 
 def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
     """Log in through /login and wait for the shell."""
-    page.goto("/login")
-    page.get_by_placeholder("Username").fill(username)
-    page.get_by_placeholder("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_test_id("current-username")).to_have_text(username)
+    _submit_credentials(page, "/login", "Log in", username, password)
 
 
 def join(page: Page, room: str) -> None:

@@ -79,6 +79,21 @@ def build_frontend(public_port: int) -> Path:
     return web_dir
 
 
+def wait_healthy(proc: subprocess.Popen, url: str, timeout: float) -> bool:
+    """Poll ``url`` until it answers 200 (True), ``proc`` exits or time runs out (False).
+
+    Shared by every test and bench process launcher (app, nginx, floor server).
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return True
+        time.sleep(0.2)
+    return False
+
+
 @dataclasses.dataclass
 class AppServer:
     """A running backend process (Granian, N workers) serving the built frontend."""
@@ -92,16 +107,10 @@ class AppServer:
         return f"http://127.0.0.1:{self.port}"
 
     def wait_ready(self, timeout: float = 90.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited; log:\n{self.log_path.read_text()[-3000:]}")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as resp:
-                    if resp.status == 200:
-                        return
-            time.sleep(0.3)
-        raise TimeoutError(f"server not ready; log:\n{self.log_path.read_text()[-3000:]}")
+        """Return once /healthz answers; raise with the log tail if it never does."""
+        if not wait_healthy(self.proc, f"{self.url}/healthz", timeout):
+            state = "exited" if self.proc.poll() is not None else "not ready"
+            raise RuntimeError(f"server {state}; log:\n{self.log_path.read_text()[-3000:]}")
 
     def stop(self) -> None:
         """Graceful stop (SIGTERM to the whole process group)."""
