@@ -84,13 +84,29 @@ class AuthSession(SQLModel, table=True):
 
 
 class LoginFailure(SQLModel, table=True):
-    """One failed login, kept to rate-limit guessing per username."""
+    """One failed login, kept to rate-limit guessing per username and per client address."""
 
     __tablename__ = "login_failures"
-    __table_args__ = (sa.Index("ix_login_failures_key_time", "username_key", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_login_failures_key_time", "username_key", "created_at"),
+        sa.Index("ix_login_failures_address_time", "client_address", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     username_key: str = Field(max_length=64)
+    # security.address_key of the client; None when unknown (CLI, old rows).
+    client_address: str | None = Field(default=None, max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class SignupAttempt(SQLModel, table=True):
+    """One sign-up attempt that reached the database, kept to rate-limit sign-ups per address."""
+
+    __tablename__ = "signup_attempts"
+    __table_args__ = (sa.Index("ix_signup_attempts_address_time", "client_address", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_address: str = Field(max_length=64)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 

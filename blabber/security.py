@@ -1,4 +1,4 @@
-"""Password hashing and session tokens.
+"""Password hashing, session tokens, and who the client really is.
 
 bcrypt only reads the first 72 bytes of a password. Blabber **rejects**
 passwords longer than 72 bytes (UTF-8) with a clear message rather than
@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
+from collections.abc import Iterable
 
 import bcrypt
 
@@ -61,3 +63,59 @@ def hash_token(token: str) -> str:
 def tokens_equal(a: str, b: str) -> bool:
     """Constant-time comparison."""
     return hmac.compare_digest(a, b)
+
+
+# -- client addresses ----------------------------------------------------------
+# Rate limits per client address need the *browser's* address. Behind nginx
+# the socket's peer is the proxy, and the browser's address is the last entry
+# nginx appended to X-Forwarded-For; but anyone can send that header, so it is
+# believed only when the peer is a configured trusted proxy
+# (BLABBER_TRUSTED_PROXIES), and only as far back as the chain of trusted
+# proxies goes. Reflex puts the socket's peer in ``router.session.client_ip``
+# (its own ``trusted_proxy_hops`` is left at 0) and computes it, like the
+# headers, from the connection, never from event data.
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _parse_ip(text: str) -> IPAddress | None:
+    try:
+        ip = ipaddress.ip_address(text.strip().removeprefix("[").split("]")[0])
+    except ValueError:
+        return None
+    mapped = getattr(ip, "ipv4_mapped", None)  # ::ffff:1.2.3.4 is 1.2.3.4
+    return mapped or ip
+
+
+def client_address(peer: str, forwarded_for: str, trusted_proxies: Iterable[str]) -> str:
+    """The client's address: ``peer``, or from X-Forwarded-For when the peer is trusted.
+
+    Walks the X-Forwarded-For list from the right (the entry added by the
+    proxy nearest to us) while the current hop is a trusted proxy; the first
+    untrusted address is the client. Returns ``""`` when the peer is unknown.
+    """
+    networks = [ipaddress.ip_network(n, strict=False) for n in trusted_proxies]
+    current = _parse_ip(peer)
+    if current is None:
+        return ""
+    hops = [h for h in (forwarded_for or "").split(",") if h.strip()]
+    while hops and any(current in net for net in networks):
+        previous = _parse_ip(hops.pop())
+        if previous is None:  # a garbled entry: stop at the last address we trust
+            break
+        current = previous
+    return str(current)
+
+
+def address_key(address: str) -> str:
+    """What a per-address limit counts: the IPv4 address, or the IPv6 /64.
+
+    One IPv6 subscriber usually holds a whole /64, so counting single IPv6
+    addresses would let anyone rotate through 2**64 of them.
+    """
+    ip = _parse_ip(address)
+    if ip is None:
+        return ""
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)

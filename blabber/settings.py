@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,6 +30,21 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    return float(raw) if raw else default
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated addresses or CIDR networks, normalised; garbage fails loudly.
+
+    Checked here, at start-up, so a typo in ``BLABBER_TRUSTED_PROXIES`` stops
+    the app instead of silently trusting nobody (or everybody).
+    """
+    items = (item.strip() for item in env.get(name, "").split(","))
+    return tuple(str(ipaddress.ip_network(item, strict=False)) for item in items if item)
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """Every knob Blabber has; see the configuration table in README.md."""
@@ -40,9 +56,17 @@ class Settings:
     session_days: int = 30
     login_max_failures: int = 5
     login_window_minutes: int = 15
+    # Per client address (see security.client_address): failed logins for any
+    # usernames within login_window_minutes, and sign-up attempts per window.
+    login_address_max_failures: int = 20
+    signup_address_max: int = 10
+    signup_window_minutes: int = 60
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs).
+    trusted_proxies: tuple[str, ...] = ()
     message_max_chars: int = 4000
     message_burst: int = 10
     message_burst_seconds: int = 10
+    typing_min_gap_seconds: float = 1.0
     history_page_size: int = 10
     message_window: int = 50
     bcrypt_rounds: int = 12
@@ -99,9 +123,14 @@ class Settings:
             session_days=_int(env, "BLABBER_SESSION_DAYS", 30),
             login_max_failures=_int(env, "BLABBER_LOGIN_MAX_FAILURES", 5),
             login_window_minutes=_int(env, "BLABBER_LOGIN_WINDOW_MINUTES", 15),
+            login_address_max_failures=_int(env, "BLABBER_LOGIN_ADDRESS_MAX_FAILURES", 20),
+            signup_address_max=_int(env, "BLABBER_SIGNUP_ADDRESS_MAX", 10),
+            signup_window_minutes=_int(env, "BLABBER_SIGNUP_WINDOW_MINUTES", 60),
+            trusted_proxies=_networks(env, "BLABBER_TRUSTED_PROXIES"),
             message_max_chars=_int(env, "BLABBER_MESSAGE_MAX_CHARS", 4000),
             message_burst=_int(env, "BLABBER_MESSAGE_BURST", 10),
             message_burst_seconds=_int(env, "BLABBER_MESSAGE_BURST_SECONDS", 10),
+            typing_min_gap_seconds=_float(env, "BLABBER_TYPING_MIN_GAP_SECONDS", 1.0),
             history_page_size=_int(env, "BLABBER_HISTORY_PAGE_SIZE", 10),
             message_window=_int(env, "BLABBER_MESSAGE_WINDOW", 50),
             bcrypt_rounds=_int(env, "BLABBER_BCRYPT_ROUNDS", 12),

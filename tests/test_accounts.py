@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
-from blabber.models import AuthSession, LoginFailure, User, utcnow
+from blabber.models import AuthSession, LoginFailure, SignupAttempt, User, utcnow
 from blabber.realtime import events
 from blabber.services import accounts
 from blabber.services.errors import ServiceError
@@ -246,3 +246,109 @@ def test_count_users(session):
     accounts.sign_up(session, "alice", PASSWORD, settings=FAST)
     accounts.sign_up(session, "bob", PASSWORD, settings=FAST)
     assert accounts.count_users(session) == 2
+
+
+# -- per client address ---------------------------------------------------------
+HOME = "203.0.113.5"
+OTHER = "198.51.100.7"
+PER_ADDRESS = dataclasses.replace(FAST, login_address_max_failures=3, signup_address_max=2)
+
+
+def _fail_from(session, address, names):
+    for name in names:
+        with pytest.raises(accounts.InvalidCredentials):
+            accounts.log_in(
+                session, name, "wrong-password", client_address=address, settings=PER_ADDRESS
+            )
+
+
+def test_failed_logins_per_address_lock_that_address_only(session):
+    accounts.sign_up(session, "alice", PASSWORD, settings=FAST)
+    _fail_from(session, HOME, ["alice", "bob", "carol"])  # spraying: one try per name
+    with pytest.raises(accounts.TooManyAttempts) as err:  # even the right password
+        accounts.log_in(session, "alice", PASSWORD, client_address=HOME, settings=PER_ADDRESS)
+    assert str(err.value) == "Too many failed log-ins from your network, try again in 15 minutes"
+    # the same account from another network, and the CLI (no address), are fine
+    accounts.log_in(session, "alice", PASSWORD, client_address=OTHER, settings=PER_ADDRESS)
+    accounts.log_in(session, "alice", PASSWORD, settings=PER_ADDRESS)
+    rows = session.exec(select(LoginFailure.client_address)).all()
+    assert rows == [HOME] * 3
+
+
+def test_username_limit_still_applies_across_addresses(session):
+    accounts.sign_up(session, "alice", PASSWORD, settings=FAST)
+    lenient = dataclasses.replace(FAST, login_address_max_failures=100)
+    for i in range(5):
+        with pytest.raises(accounts.InvalidCredentials):
+            accounts.log_in(
+                session, "alice", "wrong", client_address=f"192.0.2.{i}", settings=lenient
+            )
+    with pytest.raises(accounts.TooManyAttempts) as err:
+        accounts.log_in(session, "alice", PASSWORD, client_address="192.0.2.99", settings=lenient)
+    assert str(err.value) == "Too many attempts, try again in 15 minutes"
+
+
+@SQLITE_ONLY
+def test_malformed_usernames_count_against_the_address(session):
+    _fail_from(session, HOME, ["x", "bad name", "\x00"])
+    with pytest.raises(accounts.TooManyAttempts, match="from your network"):
+        accounts.log_in(session, "alice", PASSWORD, client_address=HOME, settings=PER_ADDRESS)
+    # ...but never lock the "malformed" name for everyone else
+    with pytest.raises(accounts.InvalidCredentials):
+        accounts.log_in(session, "x", PASSWORD, client_address=OTHER, settings=PER_ADDRESS)
+
+
+@SQLITE_ONLY
+def test_ipv6_addresses_count_per_64(session):
+    _fail_from(session, "2001:db8:0:1::1", ["a1a"])
+    _fail_from(session, "2001:db8:0:1::2", ["a2a"])
+    _fail_from(session, "2001:db8:0:1:ffff::3", ["a3a"])
+    with pytest.raises(accounts.TooManyAttempts):
+        accounts.log_in(
+            session, "abc", PASSWORD, client_address="2001:db8:0:1::9", settings=PER_ADDRESS
+        )
+    _fail_from(session, "2001:db8:0:2::1", ["a4a"])  # the next /64 is someone else
+
+
+@SQLITE_ONLY
+def test_address_failures_older_than_window_do_not_count(session):
+    old = utcnow() - dt.timedelta(minutes=16)
+    session.add_all(
+        LoginFailure(username_key=f"u{i}", client_address=HOME, created_at=old) for i in range(10)
+    )
+    session.commit()
+    _fail_from(session, HOME, ["alice", "bob", "carol"])
+
+
+def test_sign_ups_per_address_are_limited(session):
+    accounts.sign_up(session, "alice", PASSWORD, client_address=HOME, settings=PER_ADDRESS)
+    with pytest.raises(ServiceError, match=r"^That username is taken$"):  # probing counts too
+        accounts.sign_up(session, "Alice", PASSWORD, client_address=HOME, settings=PER_ADDRESS)
+    with pytest.raises(accounts.TooManyAttempts) as err:
+        accounts.sign_up(session, "bob", PASSWORD, client_address=HOME, settings=PER_ADDRESS)
+    assert str(err.value) == "Too many sign-ups from your network, try again in 60 minutes"
+    assert _count(session, User) == 1
+    accounts.sign_up(session, "bob", PASSWORD, client_address=OTHER, settings=PER_ADDRESS)
+    accounts.sign_up(session, "carol", PASSWORD, settings=PER_ADDRESS)  # no address: CLI, seed
+    assert _count(session, User) == 3
+
+
+@SQLITE_ONLY
+def test_invalid_sign_ups_do_not_count(session):
+    for _ in range(5):
+        with pytest.raises(ServiceError, match="at least 8"):
+            accounts.sign_up(session, "alice", "short", client_address=HOME, settings=PER_ADDRESS)
+    accounts.sign_up(session, "alice", PASSWORD, client_address=HOME, settings=PER_ADDRESS)
+
+
+@SQLITE_ONLY
+def test_sign_up_lock_reports_minutes_until_oldest_attempt_leaves_window(session):
+    now = utcnow()
+    session.add_all(
+        SignupAttempt(client_address=HOME, created_at=now - dt.timedelta(minutes=m))
+        for m in (50, 61, 5)
+    )
+    session.commit()
+    with pytest.raises(accounts.TooManyAttempts) as err:
+        accounts.sign_up(session, "alice", PASSWORD, client_address=HOME, settings=PER_ADDRESS)
+    assert str(err.value) == "Too many sign-ups from your network, try again in 10 minutes"

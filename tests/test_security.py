@@ -79,3 +79,51 @@ def test_hash_token_is_stable_and_distinct():
 def test_tokens_equal():
     assert security.tokens_equal("abc", "abc")
     assert not security.tokens_equal("abc", "abd")
+
+
+# -- client addresses ---------------------------------------------------------------
+NGINX = ("10.0.0.0/8",)
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded_for", "trusted", "expected"),
+    [
+        # no proxy configured: the header is anyone's to forge, so it is ignored
+        ("203.0.113.5", "1.2.3.4", (), "203.0.113.5"),
+        # a trusted proxy: the entry it appended (the right-most) is the client
+        ("10.0.0.2", "203.0.113.5", NGINX, "203.0.113.5"),
+        ("10.0.0.2", "1.2.3.4, 203.0.113.5", NGINX, "203.0.113.5"),  # forged prefix skipped
+        # a chain of trusted proxies is walked back to the first untrusted hop
+        ("10.0.0.2", "203.0.113.5, 10.0.0.9", NGINX, "203.0.113.5"),
+        # a peer that is not the proxy cannot borrow its trust
+        ("198.51.100.1", "203.0.113.5", NGINX, "198.51.100.1"),
+        # garbage stops the walk at the last address we believe
+        ("10.0.0.2", "not-an-ip", NGINX, "10.0.0.2"),
+        ("10.0.0.2", "", NGINX, "10.0.0.2"),
+        ("10.0.0.2", " , ", NGINX, "10.0.0.2"),
+        # every hop trusted (a health check from inside): the furthest one
+        ("10.0.0.2", "10.0.0.3", NGINX, "10.0.0.3"),
+        ("::ffff:203.0.113.5", "", (), "203.0.113.5"),
+        ("::1", "203.0.113.5", ("::1/128",), "203.0.113.5"),
+        ("", "203.0.113.5", NGINX, ""),
+        ("garbage", "203.0.113.5", NGINX, ""),
+    ],
+)
+def test_client_address_trusts_forwarded_for_only_from_trusted_proxies(
+    peer, forwarded_for, trusted, expected
+):
+    assert security.client_address(peer, forwarded_for, trusted) == expected
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("203.0.113.5", "203.0.113.5"),
+        ("::ffff:203.0.113.5", "203.0.113.5"),
+        ("2001:db8:0:1:aaaa::5", "2001:db8:0:1::/64"),
+        ("", ""),
+        ("nonsense", ""),
+    ],
+)
+def test_address_key_groups_ipv6_by_64(address, key):
+    assert security.address_key(address) == key

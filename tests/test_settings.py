@@ -22,6 +22,10 @@ def test_defaults_from_empty_env():
     assert s.message_max_chars == 4000
     assert s.login_max_failures == 5
     assert s.login_window_minutes == 15
+    assert s.login_address_max_failures == 20
+    assert (s.signup_address_max, s.signup_window_minutes) == (10, 60)
+    assert s.trusted_proxies == ()  # X-Forwarded-For ignored unless configured
+    assert s.typing_min_gap_seconds == 1.0
     assert s.production is False
 
 
@@ -104,3 +108,35 @@ def test_production_with_secret_and_origins_is_fine():
         "BLABBER_ALLOWED_ORIGINS": "https://chat.example.com",
     }
     assert Settings.from_env(env).production_problems() == []
+
+
+def test_rate_limit_overrides():
+    s = Settings.from_env(
+        {
+            "BLABBER_LOGIN_ADDRESS_MAX_FAILURES": "50",
+            "BLABBER_SIGNUP_ADDRESS_MAX": "3",
+            "BLABBER_SIGNUP_WINDOW_MINUTES": "1440",
+            "BLABBER_TYPING_MIN_GAP_SECONDS": " 0.25 ",
+        }
+    )
+    assert s.login_address_max_failures == 50
+    assert (s.signup_address_max, s.signup_window_minutes) == (3, 1440)
+    assert s.typing_min_gap_seconds == 0.25
+
+
+def test_trusted_proxies_are_parsed_and_normalised():
+    env = {"BLABBER_TRUSTED_PROXIES": " 10.0.0.7, 172.16.0.0/12 ,::1,, 10.1.2.3/16"}
+    assert Settings.from_env(env).trusted_proxies == (
+        "10.0.0.7/32",
+        "172.16.0.0/12",
+        "::1/128",
+        "10.1.0.0/16",
+    )
+
+
+@pytest.mark.parametrize("bad", ["nginx", "10.0.0.0/33", "*"])
+def test_garbage_trusted_proxies_fail_loudly(bad):
+    with pytest.raises(ValueError):
+        Settings.from_env({"BLABBER_TRUSTED_PROXIES": bad})
+    with pytest.raises(ValueError):
+        Settings.from_env({"BLABBER_TYPING_MIN_GAP_SECONDS": "fast"})

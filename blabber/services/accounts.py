@@ -2,7 +2,11 @@
 
 Passwords: at least 8 characters and at most 72 UTF-8 bytes (bcrypt's limit;
 longer ones are refused, not truncated). Failed logins are counted per
-username in the database so the limit holds across worker processes.
+username and per client address, and sign-up attempts per client address, in
+the database so the limits hold across worker processes. The address is
+whatever the caller resolved (``security.client_address``); services only
+count it (as ``security.address_key``), and skip per-address limits when it
+is unknown (the seed command, tests).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from blabber import security
-from blabber.models import AuthSession, LoginFailure, User, utcnow
+from blabber.models import AuthSession, LoginFailure, SignupAttempt, User, utcnow
 from blabber.realtime import events
 from blabber.services.errors import ServiceError
 from blabber.services.outbox import publish_on_commit
@@ -34,13 +38,22 @@ class InvalidCredentials(ServiceError):
         super().__init__(INVALID_CREDENTIALS)
 
 
-class TooManyAttempts(ServiceError):
-    """Too many failed logins for this username in the window."""
+def _minutes(minutes: int) -> str:
+    return f"{minutes} minute" if minutes == 1 else f"{minutes} minutes"
 
-    def __init__(self, minutes: int) -> None:
-        unit = "minute" if minutes == 1 else "minutes"
-        super().__init__(f"Too many attempts, try again in {minutes} {unit}")
+
+class TooManyAttempts(ServiceError):
+    """A rate limit is reached; says which one and how long to wait."""
+
+    def __init__(self, minutes: int, what: str = "Too many attempts") -> None:
+        super().__init__(f"{what}, try again in {_minutes(minutes)}")
         self.minutes = minutes
+
+
+# The "from your network" wording: behind a NAT the address is shared, so the
+# person reading it may not be the one who caused it.
+TOO_MANY_LOGINS_FROM_ADDRESS = "Too many failed log-ins from your network"
+TOO_MANY_SIGNUPS_FROM_ADDRESS = "Too many sign-ups from your network"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,14 +105,38 @@ def _start_session(session: Session, user: User, settings: Settings) -> SignedIn
 
 
 def sign_up(
-    session: Session, username: str, password: str, *, settings: Settings | None = None
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    client_address: str = "",
+    settings: Settings | None = None,
 ) -> SignedIn:
-    """Create an account and log it in. Blocking (bcrypt): call off the event loop."""
+    """Create an account and log it in. Blocking (bcrypt): call off the event loop.
+
+    Every attempt that passes validation counts against ``client_address``,
+    including "username taken": that answer reveals which accounts exist, so
+    probing for them is held to the same pace as creating accounts.
+    """
     settings = settings or get_settings()
     name = validate_username(username)
     validate_password(password)
     key = name.lower()
+    address = security.address_key(client_address)
+    if address:
+        window = dt.timedelta(minutes=settings.signup_window_minutes)
+        minutes = _minutes_left(
+            session,
+            SignupAttempt.created_at,
+            SignupAttempt.client_address == address,
+            settings.signup_address_max,
+            window,
+        )
+        if minutes:
+            raise TooManyAttempts(minutes, TOO_MANY_SIGNUPS_FROM_ADDRESS)
+        session.add(SignupAttempt(client_address=address))
     if session.exec(select(User.id).where(User.username_key == key)).first():
+        session.commit()  # keep the attempt
         raise ServiceError(USERNAME_TAKEN)
     user = User(
         username=name,
@@ -115,40 +152,84 @@ def sign_up(
     return _start_session(session, user, settings)
 
 
-def _throttle_minutes_left(session: Session, key: str, settings: Settings) -> int:
-    window = dt.timedelta(minutes=settings.login_window_minutes)
-    since = utcnow() - window
+def _minutes_left(session: Session, at, where, limit: int, window: dt.timedelta) -> int:
+    """Minutes until fewer than ``limit`` rows matching ``where`` fall in ``window`` (0: free).
+
+    ``at`` is the rows' timestamp column; the ``(key, created_at)`` indexes
+    make this read at most ``limit`` index entries.
+    """
     rows = session.exec(
-        select(LoginFailure.created_at)
-        .where(LoginFailure.username_key == key, col(LoginFailure.created_at) > since)
-        .order_by(col(LoginFailure.created_at).desc())
-        .limit(settings.login_max_failures)
+        select(at).where(where, col(at) > utcnow() - window).order_by(col(at).desc()).limit(limit)
     ).all()
-    if len(rows) < settings.login_max_failures:
+    if len(rows) < limit:
         return 0
-    # Locked until the oldest of the last N failures leaves the window.
+    # Locked until the oldest of the last N rows leaves the window.
     unlock_at = rows[-1] + window
     return max(1, math.ceil((unlock_at - utcnow()).total_seconds() / 60))
 
 
+def _login_lock(session: Session, key: str, address: str, settings: Settings) -> None:
+    """Raise when this client address, or this username, has failed too often.
+
+    The address is checked first: its message is the more useful one for a
+    script spraying many usernames.
+    """
+    window = dt.timedelta(minutes=settings.login_window_minutes)
+    failed = LoginFailure.created_at
+    if address:
+        minutes = _minutes_left(
+            session,
+            failed,
+            LoginFailure.client_address == address,
+            settings.login_address_max_failures,
+            window,
+        )
+        if minutes:
+            raise TooManyAttempts(minutes, TOO_MANY_LOGINS_FROM_ADDRESS)
+    if not key:  # a malformed name: only the address counts
+        return
+    minutes = _minutes_left(
+        session, failed, LoginFailure.username_key == key, settings.login_max_failures, window
+    )
+    if minutes:
+        raise TooManyAttempts(minutes)
+
+
+def _record_failure(session: Session, key: str, address: str) -> None:
+    session.add(LoginFailure(username_key=key, client_address=address or None))
+    session.commit()
+
+
 def log_in(
-    session: Session, username: str, password: str, *, settings: Settings | None = None
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    client_address: str = "",
+    settings: Settings | None = None,
 ) -> SignedIn:
-    """Check credentials and start a session. Blocking (bcrypt)."""
+    """Check credentials and start a session. Blocking (bcrypt).
+
+    Checked before the password, so a locked username or address cannot be
+    unlocked by guessing right. A malformed username still counts against
+    the address (a script sending garbage is guessing too).
+    """
     settings = settings or get_settings()
+    address = security.address_key(client_address)
     key = (username or "").strip().lower()[:64]
     if not USERNAME_RE.fullmatch(key):
         # No account can have this name; answer like a wrong password without
-        # touching the database (PostgreSQL rejects NUL characters in queries).
+        # putting the name in a query (PostgreSQL rejects NUL characters).
+        if address:
+            _login_lock(session, "", address, settings)
         security.verify_password(password or "", None)
+        if address:
+            _record_failure(session, "", address)
         raise InvalidCredentials()
-    minutes = _throttle_minutes_left(session, key, settings)
-    if minutes:
-        raise TooManyAttempts(minutes)
+    _login_lock(session, key, address, settings)
     user = session.exec(select(User).where(User.username_key == key)).first()
     if not security.verify_password(password or "", user.password_hash if user else None):
-        session.add(LoginFailure(username_key=key))
-        session.commit()
+        _record_failure(session, key, address)
         raise InvalidCredentials()
     assert user is not None
     return _start_session(session, user, settings)

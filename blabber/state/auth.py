@@ -3,11 +3,13 @@
 The session token lives in the browser's localStorage (synced across tabs,
 so logging out in one tab logs out the others) and is checked against the
 database; the resulting user id is kept in a backend-only var and is the
-only identity any handler trusts. Event arguments never name a user.
+only identity any handler trusts. Event arguments never name a user, and the
+client's address (for per-address rate limits) comes from the connection.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 import reflex as rx
@@ -16,11 +18,15 @@ from blabber import db, routes, security
 from blabber.realtime.hub import get_hub
 from blabber.services import accounts
 from blabber.services.errors import ServiceError
+from blabber.settings import get_settings
 
 # How long a validated token is trusted before it is checked again, so a
 # session revoked elsewhere stops working within this many seconds even if
 # its revocation event was missed.
 RECHECK_SECONDS = 30.0
+
+
+log = logging.getLogger(__name__)
 
 
 class AuthState(rx.State):
@@ -70,6 +76,20 @@ class AuthState(rx.State):
         hub = get_hub()
         if hub is not None:
             hub.forget(self.router.session.client_token)
+
+    def _client_address(self) -> str:
+        """The browser's address, for per-address rate limits.
+
+        Reflex fills ``router.session.client_ip`` (the socket's peer) and the
+        headers from the websocket connection and overwrites whatever the
+        event's router data says, so a client cannot choose them; the
+        X-Forwarded-For header is believed only from BLABBER_TRUSTED_PROXIES.
+        """
+        return security.client_address(
+            self.router.session.client_ip,
+            self.router.headers.raw_headers.get("x-forwarded-for", ""),
+            get_settings().trusted_proxies,
+        )
 
     def _signed_in(self, result: accounts.SignedIn) -> None:
         self.auth_token = result.token
@@ -127,9 +147,15 @@ class AuthState(rx.State):
                 service,
                 str(form_data.get("username", "")),
                 str(form_data.get("password", "")),
+                client_address=self._client_address(),
             )
         except ServiceError as err:
             self.form_error, self.submitting = err.message, False
+            return
+        except Exception:  # database down: a clear message, the form usable again
+            log.exception("credentials check failed")
+            self.form_error = "Log-in is unavailable right now; try again in a moment"
+            self.submitting = False
             return
         self._signed_in(result)
         self.submitting = False

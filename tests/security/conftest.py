@@ -10,20 +10,32 @@ import sqlalchemy as sa
 
 from tests.support import appserver
 
+# Fast hashing: these tests sign up dozens of users. (start_server already
+# lifts the per-address limits; test_rate_limits.py sets strict ones.)
+LENIENT = {"BLABBER_BCRYPT_ROUNDS": "4"}
 
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[appserver.AppServer]:
+
+def start_backend(
+    tmp_path_factory: pytest.TempPathFactory, name: str, extra_env: dict[str, str]
+) -> appserver.AppServer:
     """A backend on a fresh SQLite DB serving a placeholder page instead of the real build."""
-    root = tmp_path_factory.mktemp("backend")
+    root = tmp_path_factory.mktemp(name)
     web_dir = root / "web"
     (web_dir / "build" / "client").mkdir(parents=True)
     (web_dir / "build" / "client" / "index.html").write_text("<!doctype html><title>t</title>")
     url = f"sqlite:///{Path(root) / 'blabber.db'}"
     appserver.migrate(url)
     server = appserver.start_server(
-        web_dir, port=appserver.free_port(), database_url=url, name="security"
+        web_dir, port=appserver.free_port(), database_url=url, name=name, extra_env=extra_env
     )
     server.database_url = url  # type: ignore[attr-defined]
+    return server
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[appserver.AppServer]:
+    """A backend for protocol-level tests (fast hashing, no per-address limits)."""
+    server = start_backend(tmp_path_factory, "security", LENIENT)
     yield server
     server.stop()
 

@@ -9,6 +9,8 @@ server pushed back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -19,16 +21,23 @@ import socketio
 ROOT = "reflex___state____state"
 AUTH = f"{ROOT}.blabber___state___auth____auth_state"
 CHAT = f"{ROOT}.blabber___state___chat____chat_state"
+FEED = f"{ROOT}.blabber___state___feed____feed_state"
 ON_LOAD = f"{ROOT}.reflex___state____on_load_internal_state.on_load_internal"
 NAMESPACE = "/_event"  # socket.io-client treats the URL path as the namespace
+AUTH_TOKEN_KEY = f"{AUTH}.auth_token_rx_state_"  # the localStorage var, as state.js names it
 
 
 class ReflexClient:
     """One simulated browser tab."""
 
-    def __init__(self, base_url: str, origin: str | None = None) -> None:
+    def __init__(
+        self, base_url: str, origin: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.origin = origin or base_url.replace("127.0.0.1", "localhost")
+        self.headers = headers or {}  # extra handshake headers, e.g. X-Forwarded-For
+        # Every raw ``event`` message received, in order, exactly as decoded.
+        self.received: list[dict[str, Any]] = []
         self.token = str(uuid.uuid4())
         self.path = "/"
         self.state: dict[str, dict[str, Any]] = {}
@@ -39,6 +48,7 @@ class ReflexClient:
         self.sio.on("event", self._on_update, namespace=NAMESPACE)
 
     async def _on_update(self, update: dict[str, Any]) -> None:
+        self.received.append(update)
         delta = update.get("delta") or {}
         self.deltas.append(delta)
         for substate, values in delta.items():
@@ -58,11 +68,50 @@ class ReflexClient:
             f"{self.base_url}?token={self.token}",
             socketio_path="/_event",
             transports=["websocket"],
-            headers={"Origin": self.origin},
+            headers={**self.headers, "Origin": self.origin},
             namespaces=[NAMESPACE],
             wait_timeout=10,
         )
         await self.emit_raw(f"{ROOT}.hydrate_and_load", {"vars": storage or {}})
+
+    def storage(self) -> dict[str, Any]:
+        """What the browser's localStorage holds for this tab (the session token)."""
+        token = self.var(AUTH, "auth_token", "")
+        return {AUTH_TOKEN_KEY: token} if token else {}
+
+    async def reconnect(self, attempts: int = 40, delay: float = 0.25) -> None:
+        """Reconnect like ``state.js`` after a dropped socket: same tab token, storage re-sent.
+
+        A fresh socket (the old one may be dead); the page's path is kept, so
+        the server's hydrate + on_load rebuild the tab as the browser would.
+        Retries while the server refuses (a worker restarting).
+        """
+        with contextlib.suppress(Exception):
+            await self.sio.disconnect()
+        storage = self.storage()
+        for attempt in range(attempts):
+            self.sio = socketio.AsyncClient(reconnection=False)
+            self.sio.on("event", self._on_update, namespace=NAMESPACE)
+            try:
+                await self.connect(self.path, storage)
+                return
+            except socketio.exceptions.ConnectionError:
+                if attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(delay)
+
+    @property
+    def connected(self) -> bool:
+        """Whether the socket is (still) open."""
+        return bool(self.sio.connected)
+
+    def toasts(self) -> list[str]:
+        """Text of every toast/alert the server asked this tab to show."""
+        return [
+            json.dumps(e.get("payload", {}))
+            for e in self.frontend_events
+            if "toast" in json.dumps(e)
+        ]
 
     async def navigate(self, path: str) -> None:
         """Like a client-side navigation: run the page's on_load handlers."""
@@ -122,8 +171,19 @@ class ReflexClient:
         await self.wait_for(lambda: (self.var(CHAT, "room_name") or "").lower() == room.lower())
 
     def messages(self) -> list[dict[str, Any]]:
-        """The open room's message window, as last sent by the server."""
-        return list(self.var(CHAT, "messages", []) or [])
+        """The open room's messages as the page shows them.
+
+        Paged history (``ChatState.messages``), then the room's live feed
+        (``FeedState.recent`` + ``tail``) from ``show_from_id`` on, when the
+        feed is the open room's, as ``components/chat.py`` renders them.
+        """
+        shown = list(self.var(CHAT, "messages", []) or [])
+        room = self.var(CHAT, "room_name", "")
+        if room and self.var(FEED, "room", "") == room and not self.var(CHAT, "has_newer", False):
+            start = self.var(CHAT, "show_from_id", 0) or 0
+            feed = (self.var(FEED, "recent", []) or []) + (self.var(FEED, "tail", []) or [])
+            shown += [m for m in feed if m.get("id", 0) >= start]
+        return shown
 
     def bodies(self) -> list[str]:
         """Bodies of the user-written messages in the window."""

@@ -1,0 +1,309 @@
+"""Authorization matrix: every public handler of every State, called by someone who must not.
+
+The handlers are enumerated from the State classes themselves
+(``event_handlers`` of every ``rx.State`` subclass defined in
+``blabber/state/``), so a handler added later without an entry in ``MATRIX``
+fails :func:`test_matrix_covers_every_handler` until someone decides what
+hostile calls it must survive.
+
+Roles, each a real client speaking Reflex's websocket protocol:
+
+* ``logged_out``: never signed in;
+* ``non_member``: signed in, not in the room;
+* ``kicked``: was a member, removed and banned by the admin;
+* ``non_admin``: a current member, for the admin actions (kick, unban).
+
+Each role calls each handler with crafted arguments (the room's name and
+internal id, other users' ids, forged field names, wrong types). Afterwards:
+the database is exactly as before (apart from the caller's own session and
+rows that grant nothing: read marks, presence, failed-login counters), the
+caller received none of the room's secrets, and no member was shown the
+caller typing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.support.appserver import AppServer
+from tests.support.reflex_client import AUTH, CHAT, ReflexClient
+
+SECRET = "the launch code is 0000"
+AFTER_KICK = "new plans after the kick"
+INTRUDER = "intruder was here"
+ROLES = ("logged_out", "non_member", "kicked", "non_admin")
+ADMIN_ONLY = {("ChatState", "kick"), ("ChatState", "unban")}
+
+# A crafted call: (path the client claims to be on, payload). ``ctx`` holds the
+# room's name and id and the ids of alice (admin), carol (member), bob (banned).
+Call = tuple[str | None, dict[str, Any]]
+Calls = Callable[[dict[str, Any], str], list[Call]]
+
+
+def _targets(key: str) -> Calls:
+    """kick/unban aimed at everyone, in every shape an id can be sent."""
+    return lambda c, _r: [
+        (None, {key: c["alice_id"]}),
+        (None, {key: str(c["carol_id"])}),
+        (None, {key: c["bob_id"]}),
+        (None, {key: -1}),
+        (None, {key: [c["alice_id"]]}),
+        (None, {key: c["alice_id"], "room_id": c["room_id"]}),
+    ]
+
+
+def _setvar(*names: str) -> Calls:
+    return lambda c, _r: (
+        [(None, {"var_name": n, "value": c["alice"]}) for n in names]
+        + [
+            (None, {"var_name": "_room_id", "value": c["room_id"]}),
+            (None, {"var_name": "_user_id", "value": c["alice_id"]}),
+        ]
+    )
+
+
+def _no_args(_c: dict, _r: str) -> list[Call]:
+    return [(None, {}), (None, {"room_id": 1, "user_id": 1})]
+
+
+def _join(c: dict, role: str) -> list[Call]:
+    # Joining by exact name is how anyone joins a room, so a non-member is
+    # only given crafted forms; the others must be refused the real name.
+    forged = {"room_name": "", "room_id": c["room_id"], "user_id": c["alice_id"]}
+    calls: list[Call] = [(None, {"form_data": forged}), (None, {"form_data": "nonsense"})]
+    if role in ("logged_out", "kicked"):
+        calls += [(None, {"form_data": {"room_name": n}}) for n in (c["room"], c["room"].upper())]
+    return calls
+
+
+MATRIX: dict[tuple[str, str], Calls] = {
+    ("ChatState", "open_home"): _no_args,
+    ("ChatState", "open_room"): lambda c, _r: [
+        (f"/rooms/{c['room']}", {}),
+        (f"/rooms/{c['room'].upper()}", {}),
+        (f"/rooms/{c['room_id']}", {}),
+        (f"/rooms/{c['room']}", {"room_id": c["room_id"]}),
+    ],
+    ("ChatState", "join_room"): _join,
+    ("ChatState", "load_older"): _no_args,
+    ("ChatState", "jump_to_latest"): _no_args,
+    ("ChatState", "send"): lambda c, _r: [
+        (
+            f"/rooms/{c['room']}",
+            {
+                "form_data": {
+                    "body": INTRUDER,
+                    "client_id": uuid.uuid4().hex,
+                    "room_id": c["room_id"],
+                    "room_name": c["room"],
+                    "user_id": c["alice_id"],
+                }
+            },
+        ),
+        (None, {"form_data": ["not", "a", "form"]}),
+    ],
+    ("ChatState", "typing"): _no_args,
+    ("ChatState", "leave_room"): _no_args,
+    ("ChatState", "kick"): _targets("user_id"),
+    ("ChatState", "unban"): _targets("user_id"),
+    ("ChatState", "dismiss_notice"): _no_args,
+    ("ChatState", "setvar"): _setvar("room_name", "is_admin", "members"),
+    ("AuthState", "require_login"): _no_args,
+    ("AuthState", "skip_if_signed_in"): _no_args,
+    ("AuthState", "sign_up"): lambda c, _r: [
+        (None, {"form_data": {"username": c["alice"].upper(), "password": "password123"}}),
+        (None, {"form_data": {"username": c["alice"], "password": "x", "user_id": 1}}),
+    ],
+    ("AuthState", "log_in"): lambda c, _r: [
+        (None, {"form_data": {"username": c["alice"], "password": "wrong-password"}}),
+        (None, {"form_data": {"username": c["alice"], "password": "", "user_id": c["alice_id"]}}),
+    ],
+    ("AuthState", "setvar"): _setvar("username", "auth_token", "signed_in"),
+    ("FeedState", "setvar"): _setvar("room", "recent", "tail", "members"),
+    # Last: it ends the caller's own session (the one change it may make).
+    ("AuthState", "log_out"): lambda c, _r: [(None, {"token": "forged"}), (None, {})],
+}
+
+
+def state_handlers() -> dict[tuple[str, str], str]:
+    """``(class name, handler) -> event name`` for every State in blabber/state/."""
+    import reflex as rx
+
+    import blabber.state
+
+    for module in pkgutil.iter_modules(blabber.state.__path__):
+        importlib.import_module(f"blabber.state.{module.name}")
+    found: dict[tuple[str, str], str] = {}
+    stack: list[type[rx.State]] = [rx.State]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.get_substates())
+        if cls.__module__.startswith("blabber.state."):
+            for name in cls.event_handlers:
+                found[(cls.__name__, name)] = f"{cls.get_full_name()}.{name}"
+    return found
+
+
+def test_matrix_covers_every_handler():
+    handlers = set(state_handlers())
+    assert {("ChatState", "kick"), ("AuthState", "log_in")} <= handlers  # enumeration works
+    missing = sorted(handlers - set(MATRIX))
+    assert missing == [], f"add hostile calls for these handlers to MATRIX: {missing}"
+    assert sorted(set(MATRIX) - handlers) == [], "MATRIX names handlers that no longer exist"
+
+
+# -- the running app ----------------------------------------------------------------
+# Rows that grant nothing are left out: read marks (move by themselves), presence
+# and failed-login counters (written by refused attempts, by design).
+TABLES = {
+    "users": "*",
+    "rooms": "*",
+    "memberships": "id, room_id, user_id, role, joined_at",
+    "messages": "*",
+    "room_bans": "*",
+    "auth_sessions": "*",
+}
+
+
+def snapshot(engine: sa.Engine, caller_id: int | None) -> dict[str, list]:
+    """Every row that matters, except the caller's own sessions (log_out ends one)."""
+    with engine.connect() as conn:
+        rows = {
+            t: sorted(map(tuple, conn.execute(sa.text(f"SELECT {cols} FROM {t}")).all()), key=repr)
+            for t, cols in TABLES.items()
+        }
+        mine = conn.execute(
+            sa.text("SELECT token_hash FROM auth_sessions WHERE user_id = :u"), {"u": caller_id}
+        ).scalars()
+        own = set(mine)
+    rows["auth_sessions"] = [r for r in rows["auth_sessions"] if not own & set(map(str, r))]
+    return rows
+
+
+def room_ids_in(payload: Any) -> set[int]:
+    """Room ids anywhere in a payload: ``room_id`` fields and room summaries' ``id``."""
+    found: set[int] = set()
+    if isinstance(payload, dict):
+        if isinstance(payload.get("room_id"), int):
+            found.add(payload["room_id"])
+        if {"id", "name", "unread"} <= payload.keys() and isinstance(payload["id"], int):
+            found.add(payload["id"])
+        for value in payload.values():
+            found |= room_ids_in(value)
+    elif isinstance(payload, list):
+        for value in payload:
+            found |= room_ids_in(value)
+    return found
+
+
+@pytest.fixture
+async def clients(backend: AppServer) -> AsyncIterator[list[ReflexClient]]:
+    made: list[ReflexClient] = []
+    yield made
+    for client in made:
+        await client.close()
+
+
+async def tab(backend: AppServer, made: list[ReflexClient]) -> ReflexClient:
+    client = ReflexClient(backend.url)
+    await client.connect()
+    made.append(client)
+    return client
+
+
+def uniq(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:6]}"
+
+
+def ids_from_db(engine: sa.Engine, table: str, column: str, names: list[str]) -> list[int]:
+    """Internal ids, read from the database (not from any client's state)."""
+    with engine.connect() as conn:
+        rows = {
+            name: id_ for name, id_ in conn.execute(sa.text(f"SELECT {column}, id FROM {table}"))
+        }
+    return [rows[n] for n in names]
+
+
+@pytest.fixture
+async def room(backend: AppServer, backend_db, clients: list[ReflexClient]) -> dict[str, Any]:
+    """alice (admin) and carol (member) in a room with a secret; bob kicked from it."""
+    alice, bob, carol = [await tab(backend, clients) for _ in range(3)]
+    ctx: dict[str, Any] = {"alice": uniq("alice"), "bob": uniq("bob"), "carol": uniq("carol")}
+    ctx["room"] = uniq("vault")
+    for client, name in ((alice, ctx["alice"]), (bob, ctx["bob"]), (carol, ctx["carol"])):
+        await client.sign_up(name)
+        await client.join(ctx["room"])
+    await alice.call(CHAT, "send", form_data={"body": SECRET, "client_id": uniq("c")})
+    await carol.wait_for(lambda: SECRET in carol.bodies())
+    who = ("alice", "bob", "carol")
+    ids = ids_from_db(backend_db, "users", "username", [ctx[w] for w in who])
+    ctx.update({f"{w}_id": i for w, i in zip(who, ids, strict=True)})
+    (ctx["room_id"],) = ids_from_db(backend_db, "rooms", "name", [ctx["room"]])
+    await alice.call(CHAT, "kick", user_id=ctx["bob_id"])
+    await bob.wait_for(lambda: "removed" in (bob.var(CHAT, "notice") or ""))
+    await alice.settle(0.3)
+    ctx.update(alice_client=alice, bob_client=bob, carol_client=carol)
+    return ctx
+
+
+async def caller_for(role: str, ctx: dict, backend: AppServer, made: list) -> ReflexClient:
+    if role == "logged_out":
+        return await tab(backend, made)
+    if role == "non_member":
+        eve = await tab(backend, made)
+        await eve.sign_up(uniq("eve"))
+        return eve
+    return ctx["bob_client"] if role == "kicked" else ctx["carol_client"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_every_handler_refuses(role, backend, backend_db, clients, room):
+    handlers = state_handlers()
+    caller = await caller_for(role, room, backend, clients)
+    caller_id = {"kicked": room["bob_id"], "non_admin": room["carol_id"]}.get(role)
+    if role == "non_member":
+        with backend_db.connect() as conn:
+            caller_id = conn.execute(
+                sa.text("SELECT id FROM users WHERE username = :n"),
+                {"n": caller.var(AUTH, "username")},
+            ).scalar_one()
+    alice = room["alice_client"]
+    mark_caller, mark_alice = len(caller.received), len(alice.deltas)
+    before = snapshot(backend_db, caller_id)
+    entries = [k for k in MATRIX if role != "non_admin" or k in ADMIN_ONLY]
+    for key in sorted(entries, key=lambda k: k == ("AuthState", "log_out")):
+        for path, payload in MATRIX[key](room, role):
+            caller.path = path or caller.path
+            await caller.emit_raw(handlers[key], payload)
+        await caller.settle(0.15)
+    await caller.settle(0.5)
+
+    assert snapshot(backend_db, caller_id) == before
+    seen = json.dumps(caller.received[mark_caller:])
+    assert SECRET not in seen or role in ("kicked", "non_admin")
+    assert INTRUDER not in json.dumps(alice.received)
+    if role in ("logged_out", "non_member"):
+        for name in (room["alice"], room["carol"]):
+            assert name not in seen, f"{role} was shown member {name}"
+        assert room["room_id"] not in room_ids_in(caller.received[mark_caller:])
+    if role == "kicked":
+        await alice.call(CHAT, "send", form_data={"body": AFTER_KICK, "client_id": uniq("a")})
+        await alice.wait_for(lambda: AFTER_KICK in alice.bodies())
+        await caller.settle(0.5)
+        assert AFTER_KICK not in json.dumps(caller.received[mark_caller:])
+    if role == "non_admin":  # refused with a reason; the ban list stays the admin's
+        errors = [d.get(CHAT, {}).get("composer_error_rx_state_") for d in caller.deltas]
+        assert "Only the room's admin can do that" in errors, errors
+        assert not any(values.get("bans_rx_state_") for values in caller.state.values())
+    # No member was told the caller is typing, and nobody became alice.
+    typing_shown = [d.get(CHAT, {}).get("typing_text_rx_state_") for d in alice.deltas[mark_alice:]]
+    assert not any(t for t in typing_shown), typing_shown
+    assert caller.var(AUTH, "username") != room["alice"]

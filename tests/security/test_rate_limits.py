@@ -1,0 +1,142 @@
+"""Per-address limits hold through the real handlers, and the address cannot be forged.
+
+Two real backends: one configured behind a trusted proxy on 127.0.0.1 (as
+nginx would be), where X-Forwarded-For names the client, and one with no
+proxy configured, where that header is ignored and the socket's address
+counts. Clients speak Reflex's websocket protocol and set the handshake
+headers a proxy (or a forger) would.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from tests.security.conftest import start_backend
+from tests.support.appserver import AppServer
+from tests.support.reflex_client import AUTH, ReflexClient
+
+STRICT = {
+    "BLABBER_SIGNUP_ADDRESS_MAX": "2",
+    "BLABBER_LOGIN_ADDRESS_MAX_FAILURES": "3",
+    "BLABBER_BCRYPT_ROUNDS": "4",
+}
+SIGNUP_LOCKED = "Too many sign-ups from your network, try again in 60 minutes"
+LOGIN_LOCKED = "Too many failed log-ins from your network, try again in 15 minutes"
+
+
+@pytest.fixture(scope="module")
+def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """Behind a trusted proxy: 127.0.0.1 is the proxy, X-Forwarded-For is believed."""
+    server = start_backend(
+        tmp_path_factory, "ratelimit-proxied", {**STRICT, "BLABBER_TRUSTED_PROXIES": "127.0.0.1"}
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def direct(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """No proxy configured: X-Forwarded-For is the client's to forge, so ignored."""
+    server = start_backend(tmp_path_factory, "ratelimit-direct", STRICT)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def tab(request) -> AsyncIterator:
+    """``await tab(server, forwarded_for)``: a connected tab; all closed afterwards."""
+    made: list[ReflexClient] = []
+
+    async def open_tab(server: AppServer, forwarded_for: str = "") -> ReflexClient:
+        headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+        client = ReflexClient(server.url, headers=headers)
+        await client.connect()
+        made.append(client)
+        return client
+
+    yield open_tab
+    for client in made:
+        await client.close()
+
+
+def uniq(prefix: str = "u") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+async def submit(client: ReflexClient, handler: str, username: str, password: str) -> str:
+    """Submit a credentials form; returns the form error ("" when it signed in)."""
+    mark = len(client.deltas)
+
+    def answered() -> bool:  # a delta after ``mark`` ended the submission
+        return any(
+            d.get(AUTH, {}).get("submitting_rx_state_") is False for d in client.deltas[mark:]
+        )
+
+    await client.call(AUTH, handler, form_data={"username": username, "password": password})
+    await client.wait_for(answered)
+    await client.settle(0.2)
+    return client.var(AUTH, "form_error") or ""
+
+
+async def test_sign_ups_are_limited_per_forwarded_address(proxied, tab):
+    for _ in range(2):
+        assert (
+            await submit(await tab(proxied, "203.0.113.10"), "sign_up", uniq(), "password1") == ""
+        )
+    locked = await tab(proxied, "203.0.113.10")
+    name = uniq()
+    assert await submit(locked, "sign_up", name, "password1") == SIGNUP_LOCKED
+    assert locked.var(AUTH, "username") in (None, "")
+    # A forged entry in front of the proxy's own does not escape the limit:
+    # the proxy appends the real address last, and that is the one counted.
+    forged = await tab(proxied, "198.51.100.99, 203.0.113.10")
+    assert await submit(forged, "sign_up", uniq(), "password1") == SIGNUP_LOCKED
+    # Another network is not affected.
+    assert await submit(await tab(proxied, "203.0.113.11"), "sign_up", name, "password1") == ""
+
+
+async def test_event_payload_cannot_choose_the_address(proxied, tab):
+    """Router data and form fields naming an address are ignored."""
+    for _ in range(2):
+        await submit(await tab(proxied, "203.0.113.20"), "sign_up", uniq(), "password1")
+    client = await tab(proxied, "203.0.113.20")
+    forged_router = {
+        "pathname": "/signup",
+        "asPath": "/signup",
+        "ip": "192.0.2.77",
+        "headers": {"x-forwarded-for": "192.0.2.77"},
+        "sid": "forged",
+    }
+    form = {"username": uniq(), "password": "password1", "client_address": "192.0.2.77"}
+    await client.sio.emit(
+        "event",
+        {"name": f"{AUTH}.sign_up", "payload": {"form_data": form}, "router_data": forged_router},
+        namespace="/_event",
+    )
+    await client.wait_for(lambda: bool(client.var(AUTH, "form_error")))
+    assert client.var(AUTH, "form_error") == SIGNUP_LOCKED
+
+
+async def test_failed_logins_are_limited_per_address(proxied, tab):
+    victim = uniq("v")
+    assert await submit(await tab(proxied, "203.0.113.30"), "sign_up", victim, "password1") == ""
+    sprayer = await tab(proxied, "203.0.113.31")
+    for name in (victim, uniq(), uniq()):  # one guess per username, as a sprayer does
+        assert await submit(sprayer, "log_in", name, "wrong-guess") == (
+            "Invalid username or password"
+        )
+    assert await submit(sprayer, "log_in", victim, "password1") == LOGIN_LOCKED
+    # The victim, from their own network, still gets in.
+    assert await submit(await tab(proxied, "203.0.113.30"), "log_in", victim, "password1") == ""
+
+
+async def test_without_trusted_proxy_forwarded_for_is_ignored(direct, tab):
+    """Rotating a forged X-Forwarded-For does not get a client past the limit."""
+    for i in range(2):
+        fresh = await tab(direct, f"192.0.2.{i}")
+        assert await submit(fresh, "sign_up", uniq(), "password1") == ""
+    rotated = await tab(direct, "192.0.2.200")
+    assert await submit(rotated, "sign_up", uniq(), "password1") == SIGNUP_LOCKED
