@@ -5,9 +5,12 @@ Nothing imports this module; Reflex loads it by name (``app_name``).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 import reflex as rx
+from reflex.event import EventSpec
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -18,10 +21,10 @@ from blabber.settings import get_settings
 from blabber.state.live import run_realtime
 
 log = logging.getLogger("blabber")
+HEALTH_TIMEOUT = 2.0  # seconds per dependency probe
 
 
-async def healthz(_request) -> JSONResponse:
-    """Liveness + readiness: the database answers."""
+async def _database_ok() -> bool:
     import sqlalchemy as sa
 
     def ping() -> None:
@@ -29,12 +32,90 @@ async def healthz(_request) -> JSONResponse:
             conn.execute(sa.text("SELECT 1"))
 
     try:
-        import asyncio
-
-        await asyncio.to_thread(ping)
+        await asyncio.wait_for(asyncio.to_thread(ping), timeout=HEALTH_TIMEOUT)
     except Exception:
-        return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
-    return JSONResponse({"status": "ok"})
+        return False
+    return True
+
+
+async def _redis_ok(url: str) -> bool:
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(
+        url, socket_connect_timeout=HEALTH_TIMEOUT, socket_timeout=HEALTH_TIMEOUT
+    )
+    try:
+        return bool(await asyncio.wait_for(client.ping(), timeout=HEALTH_TIMEOUT))  # type: ignore[arg-type]
+    except Exception:
+        return False
+    finally:
+        with contextlib.suppress(Exception):
+            await client.aclose()
+
+
+async def healthz(_request) -> JSONResponse:
+    """Readiness: 200 when every backing service answers, else 503 naming what is down.
+
+    An answer at all means the worker is alive (liveness), so a supervisor
+    can tell "this process is stuck" (no answer) from "a dependency is down"
+    (503, restarting the worker would not help). With Redis configured it is
+    checked too: tab state and live delivery both live there. Each probe is
+    bounded, so the endpoint never hangs on a dead service.
+    """
+    checks = {"database": _database_ok()}
+    redis_url = get_settings().redis_url
+    if redis_url:
+        checks["redis"] = _redis_ok(redis_url)
+    results = dict(zip(checks, await asyncio.gather(*checks.values()), strict=True))
+    body: dict[str, str] = {name: "ok" if ok else "down" for name, ok in results.items()}
+    healthy = all(results.values())
+    body["status"] = "ok" if healthy else "unavailable"
+    return JSONResponse(body, status_code=200 if healthy else 503)
+
+
+UNAVAILABLE = "Chat is temporarily unavailable; reconnecting… try again in a moment."
+FAILED = "Something went wrong; please try again."
+
+
+def _is_outage(exception: BaseException) -> bool:
+    """Whether ``exception`` (or what caused it) means a backing service is unreachable."""
+    import redis
+    import sqlalchemy as sa
+
+    outages = (
+        sa.exc.OperationalError,  # server gone, connection refused or reset
+        sa.exc.InterfaceError,
+        sa.exc.TimeoutError,  # connection pool exhausted
+        redis.ConnectionError,
+        redis.TimeoutError,
+        ConnectionError,
+        TimeoutError,
+    )
+    seen: set[int] = set()
+    exc: BaseException | None = exception
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, outages):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def backend_exception_handler(exception: Exception) -> EventSpec:
+    """What a user sees when an event handler (or Reflex around it) raises.
+
+    Reflex's default shows "An error occurred. Contact the website
+    administrator.", which is no help during an outage. A database or Redis
+    outage (Reflex's Redis state manager raises before any handler runs)
+    gets a notice that it is temporary; anything else a generic one. Never
+    exception text: the details go to the log only. One toast id, so a
+    burst of failing events shows one notice, not a stack of them.
+    """
+    outage = _is_outage(exception)
+    log.error("event failed (%s)", "service unavailable" if outage else "bug", exc_info=exception)
+    return rx.toast.error(
+        UNAVAILABLE if outage else FAILED, id="blabber-error", position="top-center"
+    )
 
 
 def _redacted_database(url: str) -> str:
@@ -70,7 +151,7 @@ def _check_and_log_start() -> None:
 
 _check_and_log_start()
 api = Starlette(routes=[Route(routes.HEALTH, healthz)])
-app = rx.App(api_transformer=api)
+app = rx.App(api_transformer=api, backend_exception_handler=backend_exception_handler)
 for _page in (home, login, signup, room):
     app.add_page(_page.page, **_page.PAGE)
 app.register_lifespan_task(run_realtime)

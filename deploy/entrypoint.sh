@@ -44,4 +44,5 @@ echo "entrypoint: starting granian on ${BIND_HOST:-0.0.0.0}:${BIND_PORT:-8000} w
 exec "$PYTHON" -m granian --interface asgi --factory \
   --host "${BIND_HOST:-0.0.0.0}" --port "${BIND_PORT:-8000}" \
   --workers "${WORKERS:-2}" \
+  --respawn-failed-workers --respawn-interval 1 \
   blabber.blabber:app

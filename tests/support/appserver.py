@@ -152,6 +152,10 @@ def start_server(
             "GRANIAN_WORKERS": str(workers),
             "PORT": str(public),
             "BLABBER_ALLOWED_ORIGINS": f"http://localhost:{public},http://127.0.0.1:{public}",
+            # Every test client connects from 127.0.0.1: lift the per-address
+            # limits (tests/security/test_rate_limits.py sets its own).
+            "BLABBER_SIGNUP_ADDRESS_MAX": "100000",
+            "BLABBER_LOGIN_ADDRESS_MAX_FAILURES": "100000",
             # With Redis, run as production does (docker-compose.yml): oplock on.
             **({"REFLEX_REDIS_URL": redis_url, "REFLEX_OPLOCK_ENABLED": "1"} if redis_url else {}),
             **(extra_env or {}),
@@ -174,6 +178,10 @@ def start_server(
             str(port),
             "--workers",
             str(workers),
+            # As deploy/entrypoint.sh: without it one crashed worker stops them all.
+            "--respawn-failed-workers",
+            "--respawn-interval",
+            "1",
             "blabber.blabber:app",
         ],
         cwd=PROJECT_ROOT,
