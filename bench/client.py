@@ -34,6 +34,7 @@ class Protocol:
     """Names the frontend uses, read from the built ``utils/context.jsx``."""
 
     chat_state: str = f"{ROOT_STATE}.blabber___state___chat____chat_state"
+    feed_state: str = f"{ROOT_STATE}.blabber___state___feed____feed_state"
     auth_state: str = f"{ROOT_STATE}.blabber___state___auth____auth_state"
     auth_token_key: str = f"{ROOT_STATE}.blabber___state___auth____auth_state.auth_token_rx_state_"
     state_schema: str | None = None
@@ -48,10 +49,11 @@ class Protocol:
         schema = re.search(r'export const stateSchema = "([0-9a-f]+)"', text)
         storage = re.search(r"export const clientStorage = (\{.*\})", text)
         state = re.search(r"export const initialState = (\{.*\})", text)
-        chat = auth = token_key = None
+        chat = feed = auth = token_key = None
         if state:
             names = list(json.loads(state.group(1)))
             chat = next((n for n in names if n.endswith("chat____chat_state")), None)
+            feed = next((n for n in names if n.endswith("feed____feed_state")), None)
             auth = next((n for n in names if n.endswith("auth____auth_state")), None)
         if storage:
             local = json.loads(storage.group(1)).get("local_storage", {})
@@ -59,6 +61,7 @@ class Protocol:
         base = cls()
         return cls(
             chat_state=chat or base.chat_state,
+            feed_state=feed or base.feed_state,
             auth_state=auth or base.auth_state,
             auth_token_key=token_key or base.auth_token_key,
             state_schema=schema.group(1) if schema else None,
@@ -105,6 +108,7 @@ class SimClient:
         self.sio = socketio.AsyncClient(reconnection=False, ssl_verify=False, json=_FastJson)
         self.sio.on("event", self._on_event, namespace=NAMESPACE)
         self.chat: dict[str, Any] = {}
+        self.feed: dict[str, Any] = {}
         self.auth: dict[str, Any] = {}
         self.room_ready = asyncio.Event()
         self._changed = asyncio.Event()
@@ -146,13 +150,18 @@ class SimClient:
         self.updates += 1
         delta = update.get("delta") or {}
         chat = delta.get(self.proto.chat_state)
+        feed = delta.get(self.proto.feed_state)
         if chat:
             self.chat.update(chat)
-            msgs = chat.get("messages_rx_state_")
-            if msgs is not None and self.view is not None:
-                self.view.on_messages(msgs, recv_ns)
             if chat.get("loading_room_rx_state_") is False and self.chat.get("room_name_rx_state_"):
                 self.room_ready.set()
+        if feed:
+            self.feed.update(feed)
+        shown = (chat and "messages_rx_state_" in chat) or (
+            feed and ("tail_rx_state_" in feed or "recent_rx_state_" in feed)
+        )
+        if shown and self.view is not None:
+            self.view.on_messages(self.shown_messages(), recv_ns)
         auth = delta.get(self.proto.auth_state)
         if auth:
             self.auth.update(auth)
@@ -163,6 +172,17 @@ class SimClient:
                 await self.sio.emit(
                     "event", {**event, "router_data": self._router_data()}, namespace=NAMESPACE
                 )
+
+    def shown_messages(self) -> list[dict[str, Any]]:
+        """What the page lists: paged history, then the room feed (``components/chat.py``)."""
+        shown = list(self.chat.get("messages_rx_state_") or [])
+        feed_room = self.feed.get("room_rx_state_")
+        if feed_room and feed_room == self.chat.get("room_name_rx_state_", feed_room):
+            start = self.chat.get("show_from_id_rx_state_", 0) or 0
+            recent = self.feed.get("recent_rx_state_") or []
+            live = recent + (self.feed.get("tail_rx_state_") or [])
+            shown += [m for m in live if m.get("id", 0) >= start]
+        return shown
 
     async def wait_for(self, predicate, timeout: float) -> bool:
         """Wait until ``predicate()`` holds after some update; False on timeout."""

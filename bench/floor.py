@@ -1,10 +1,11 @@
 """The floor: a minimal python-socketio server that only broadcasts.
 
-It receives a body, appends it to the room's window (the same shape and
-bound as Blabber's ``messages`` var) and emits the same ``{"delta": ...}``
-update to every client in the room. No database, no state manager, no
-locks: whatever Blabber adds on top of this is Blabber's cost, so every app
-figure is also printed as a ratio to this one.
+It receives a body, adds it to the room's feed (Blabber's own
+``RoomFeed``, so the payload is the same shape and size: the short ``tail``,
+and ``recent`` when the tail rolls over) and emits the same
+``{"delta": {FeedState: ...}}`` update to every client in the room. No
+database, no state manager, no locks: whatever Blabber adds on top of this
+is Blabber's cost, so every app figure is also printed as a ratio to this one.
 
 Run: ``python -m bench.floor PORT [WINDOW]``.
 """
@@ -19,8 +20,13 @@ import socketio
 from aiohttp import web
 
 from bench.client import NAMESPACE, Protocol
+from blabber.realtime.feeds import RoomFeed
 
-WINDOW = 200
+WINDOW = 50
+
+
+def _delta(proto: Protocol, payload: dict) -> dict:
+    return {proto.feed_state: {k + "_rx_state_": v for k, v in payload.items()}}
 
 
 def make_app(window: int = WINDOW) -> web.Application:
@@ -28,10 +34,17 @@ def make_app(window: int = WINDOW) -> web.Application:
     sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*")
     app = web.Application()
     sio.attach(app, socketio_path="/_event")
-    chat = Protocol().chat_state
-    rooms: dict[str, list[dict]] = {}
+    proto = Protocol()
+    chat = proto.chat_state
+    rooms: dict[str, RoomFeed] = {}
     room_of: dict[str, str] = {}
     next_id = [0]
+
+    def _feed(room: str) -> RoomFeed:
+        if room not in rooms:
+            rooms[room] = RoomFeed(1, room, window=window, tail_max=max(4, window // 3))
+            rooms[room].loaded = True
+        return rooms[room]
 
     @sio.on("connect", namespace=NAMESPACE)
     async def connect(sid, environ, auth=None):
@@ -39,16 +52,16 @@ def make_app(window: int = WINDOW) -> web.Application:
         room = query.get("room", ["default"])[0]
         room_of[sid] = room
         await sio.enter_room(sid, room, namespace=NAMESPACE)
-        history = rooms.setdefault(room, [])
+        feed = _feed(room)
         await sio.emit(
             "event",
             {
                 "delta": {
+                    **_delta(proto, feed.snapshot("", degraded=False)),
                     chat: {
-                        "messages_rx_state_": history,
                         "room_name_rx_state_": room,
                         "loading_room_rx_state_": False,
-                    }
+                    },
                 },
                 "events": [],
                 "final": True,
@@ -74,12 +87,10 @@ def make_app(window: int = WINDOW) -> web.Application:
             "created_at": dt.datetime.now(dt.UTC).isoformat(),
             "client_id": str(data.get("client_id", "")),
         }
-        history = rooms.setdefault(room, [])
-        history.append(msg)
-        del history[:-window]
+        payload, _ = _feed(room).add([msg])
         await sio.emit(
             "event",
-            {"delta": {chat: {"messages_rx_state_": history}}, "events": [], "final": True},
+            {"delta": _delta(proto, payload), "events": [], "final": True},
             room=room,
             namespace=NAMESPACE,
         )

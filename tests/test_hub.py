@@ -52,12 +52,14 @@ def msg(room_id: int, body: str = "x") -> Event:
 
 def test_watch_forget_and_local_connections(hub):
     assert hub.local_connections() == {"alice-1": 1, "alice-2": 1, "bob-1": 2, "carol-1": 3}
+    assert set(hub.viewers(1)) == {"alice-1", "carol-1"}
     hub.forget("alice-1")
     hub.forget("unknown")
     assert "alice-1" not in hub.local_connections()
-    assert hub.targets(msg(1)) == {"alice-2", "carol-1"}
+    assert set(hub.viewers(1)) == {"carol-1"}
     hub.forget("alice-2")
     hub.forget("carol-1")
+    assert hub.viewers(1) == {}
     assert hub.targets(msg(1)) == set()
     assert 1 not in hub._by_room  # empty index entries are dropped
     assert 1 not in hub._by_user
@@ -65,28 +67,44 @@ def test_watch_forget_and_local_connections(hub):
 
 def test_rewatching_a_tab_replaces_its_rooms(hub):
     hub.watch("carol-1", user_id=3, viewing_room=2, member_rooms=[2])
-    assert "carol-1" not in hub.targets(msg(1))
-    assert "carol-1" in hub.targets(msg(2))
+    assert "carol-1" not in hub.viewers(1)
+    assert "carol-1" in hub.viewers(2)
+    assert hub.viewed_rooms() == {1, 2}
 
 
 def test_prune_forgets_disconnected_tabs(hub):
     gone = hub.prune({"alice-1", "bob-1", "someone-else"})
     assert sorted(gone) == ["alice-2", "carol-1"]
     assert set(hub.local_connections()) == {"alice-1", "bob-1"}
-    assert hub.targets(msg(1)) == {"alice-1"}
+    assert set(hub.viewers(1)) == {"alice-1"}
 
 
-def test_message_goes_to_tabs_of_room_members(hub):
-    assert hub.targets(msg(1)) == {"alice-1", "alice-2", "carol-1"}
-    assert hub.targets(msg(2)) == {"alice-1", "alice-2", "bob-1"}
+def test_message_goes_to_member_tabs_not_viewing_the_room(hub):
+    """Viewers get messages from the room feed; other member tabs count them unread."""
+    assert hub.targets(msg(1)) == {"alice-2"}
+    assert hub.targets(msg(2)) == {"alice-1", "alice-2"}
     assert hub.targets(msg(99)) == set()
 
 
-def test_typing_goes_only_to_viewers_of_the_room_and_not_the_typer(hub):
+def test_typing_and_presence_go_to_room_feeds_only(hub):
     typing = Event(type=ev.TYPING, room_id=1, user_id=3, data={"username": "carol"})
-    assert hub.targets(typing) == {"alice-1"}
-    typing_bob = Event(type=ev.TYPING, room_id=2, user_id=2, data={"username": "bob"})
-    assert hub.targets(typing_bob) == set()
+    assert hub.targets(typing) == set()
+    change = Event(type=ev.PRESENCE_CHANGED, data={"changes": [], "room_ids": [1]})
+    assert hub.targets(change) == set()
+
+
+def test_membership_change_goes_to_that_user_and_admin_viewers(hub):
+    hub.watch("carol-1", user_id=3, viewing_room=1, member_rooms=[1], is_admin=True)
+    joined = Event(type=ev.MEMBERSHIP_CHANGED, room_id=1, user_id=2)
+    assert hub.targets(joined) == {"bob-1", "carol-1"}
+
+
+def test_paged_flag_survives_rewatching_the_same_room_only(hub):
+    hub.set_paged("alice-1", True)
+    hub.watch("alice-1", user_id=1, viewing_room=1, member_rooms=[1, 2])
+    assert hub.tabs["alice-1"].paged
+    hub.watch("alice-1", user_id=1, viewing_room=2, member_rooms=[1, 2])
+    assert not hub.tabs["alice-1"].paged
 
 
 def test_user_removed_and_session_revoked_go_to_that_users_tabs(hub):
@@ -96,18 +114,23 @@ def test_user_removed_and_session_revoked_go_to_that_users_tabs(hub):
     assert hub.targets(Event(type=ev.SESSION_REVOKED, user_id=None)) == set()
 
 
-def test_presence_goes_to_tabs_viewing_an_affected_room(hub):
-    change = Event(type=ev.PRESENCE_CHANGED, data={"changes": [], "room_ids": [1]})
-    assert hub.targets(change) == {"alice-1", "carol-1"}
+async def test_batch_goes_to_feeds_once_and_to_each_tab_once_in_order(rec):
+    feed_batches: list[list[Event]] = []
 
+    async def on_room_events(batch: list[Event]) -> None:
+        feed_batches.append(list(batch))
 
-async def test_batch_is_delivered_once_per_tab_in_order(hub, rec):
+    hub = Hub(MemoryBroker(), deliver=rec, on_room_events=on_room_events)
+    hub.watch("alice-1", user_id=1, viewing_room=1, member_rooms=[1, 2])
+    hub.watch("alice-2", user_id=1, viewing_room=None, member_rooms=[1, 2])
+    hub.watch("bob-1", user_id=2, viewing_room=2, member_rooms=[2])
     batch = [msg(1, "a"), msg(2, "b"), msg(1, "c"), Event(type=ev.TYPING, room_id=2, user_id=1)]
     await hub.dispatch(batch)
-    assert len(rec.calls) == 4  # one call per tab
-    assert [[e.data.get("body") for e in items] for items in rec.to("alice-1")] == [["a", "b", "c"]]
-    assert [[e.data.get("body") for e in items] for items in rec.to("bob-1")] == [["b", None]]
-    assert [[e.data.get("body") for e in items] for items in rec.to("carol-1")] == [["a", "c"]]
+    assert feed_batches == [batch]
+    assert len(rec.calls) == 2  # one call per tab that has something of its own
+    assert [[e.data.get("body") for e in items] for items in rec.to("alice-1")] == [["b"]]
+    assert [[e.data.get("body") for e in items] for items in rec.to("alice-2")] == [["a", "b", "c"]]
+    assert rec.to("bob-1") == []
 
 
 async def test_one_failing_tab_does_not_stop_the_others(hub, rec, caplog):
@@ -117,9 +140,19 @@ async def test_one_failing_tab_does_not_stop_the_others(hub, rec, caplog):
         await rec(token, items)
 
     hub.deliver = deliver
-    await hub.dispatch([msg(1)])
-    assert rec.tokens() == {"alice-2", "carol-1"}
+    await hub.dispatch([msg(2)])
+    assert rec.tokens() == {"alice-2"}
     assert "delivery to a tab failed" in caplog.text
+
+
+async def test_a_failing_feed_does_not_stop_tab_delivery(hub, rec, caplog):
+    async def broken(_batch: list[Event]) -> None:
+        raise RuntimeError("feed bug")
+
+    hub.on_room_events = broken
+    await hub.dispatch([msg(2)])
+    assert rec.tokens() == {"alice-1", "alice-2"}
+    assert "room feed update failed" in caplog.text
 
 
 async def test_run_consumes_from_the_broker(hub, rec):
@@ -128,7 +161,7 @@ async def test_run_consumes_from_the_broker(hub, rec):
         await asyncio.wait_for(hub.connected.wait(), 2)
         hub.broker.publish(msg(2, "hello"))
         await asyncio.wait_for(rec.arrived.wait(), 2)
-        while rec.tokens() != {"alice-1", "alice-2", "bob-1"}:
+        while rec.tokens() != {"alice-1", "alice-2"}:
             await asyncio.sleep(0.01)
         assert all([e.data["body"] for e in items] == ["hello"] for _, items in rec.calls)
         # events published together arrive together, in order
@@ -136,9 +169,9 @@ async def test_run_consumes_from_the_broker(hub, rec):
         for body in ("1", "2", "3"):
             hub.broker.publish(msg(1, body))
         await asyncio.sleep(0.05)
-        bodies = [e.data["body"] for items in rec.to("carol-1") for e in items]
+        bodies = [e.data["body"] for items in rec.to("alice-2") for e in items]
         assert bodies == ["1", "2", "3"]
-        assert len(rec.to("carol-1")) == 1
+        assert len(rec.to("alice-2")) == 1
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

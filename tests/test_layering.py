@@ -24,6 +24,7 @@ LAYERS: list[tuple[str, int]] = [
     ("blabber.seed", 45),  # CLI: may use services, db and below; never the UI
     ("blabber.services", 40),
     ("blabber.realtime.events", 30),
+    ("blabber.realtime.feeds", 30),  # plain data: imports nothing of blabber
     ("blabber.realtime.broker", 30),
     ("blabber.models", 20),
     ("blabber.security", 20),

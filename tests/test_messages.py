@@ -233,3 +233,33 @@ def test_sending_marks_my_own_message_read(session, room):
     alice, _, room_id = room
     view = messages.send_message(session, alice, room_id, "hi", "c1", settings=FAST)
     assert rooms.get_membership(session, alice, room_id).last_read_message_id == view.id
+
+
+def test_room_window_is_the_newest_messages_and_says_if_more_exist(session, room):
+    alice, _, room_id = room
+    sent = [
+        messages.send_message(session, alice, room_id, f"w{i}", f"w{i}", settings=ROOMY).id
+        for i in range(6)
+    ]
+    window, has_older = messages.room_window(session, room_id, 4)
+    assert [m.id for m in window] == sent[-4:]
+    assert has_older
+    everything, has_older = messages.room_window(session, room_id, 50)
+    assert [m.id for m in everything][-6:] == sent
+    assert not has_older  # the two "joined" lines and six messages: all of it
+
+
+def test_mark_read_many_moves_marks_forward_only_and_only_for_members(session, room):
+    alice, bob, room_id = room
+    first = messages.send_message(session, alice, room_id, "one", "r1", settings=ROOMY).id
+    second = messages.send_message(session, alice, room_id, "two", "r2", settings=ROOMY).id
+    outsider = user(session, "carol")
+    messages.mark_read_many(session, {(bob, room_id): second, (outsider, room_id): second})
+    assert rooms.require_member(session, bob, room_id).last_read_message_id == second
+    messages.mark_read_many(session, {(bob, room_id): first})  # never backward
+    session.expire_all()
+    assert rooms.require_member(session, bob, room_id).last_read_message_id == second
+    with pytest.raises(NotAllowed):
+        rooms.require_member(session, outsider, room_id)  # no membership was created
+    assert [r.unread for r in rooms.list_my_rooms(session, bob)] == [0]
+    messages.mark_read_many(session, {})  # nothing to do is fine

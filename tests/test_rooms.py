@@ -276,3 +276,20 @@ def test_member_ids(session, trio):
     room = rooms.join_room(session, alice, "general")
     rooms.join_room(session, bob, "general")
     assert sorted(rooms.member_ids(session, room.id)) == sorted([alice, bob])
+
+
+def test_members_panel_puts_admin_then_online_first_and_counts_everyone(session):
+    ids = {
+        name: accounts.sign_up(session, name, "password1", settings=FAST).user_id
+        for name in ("zed", "amy", "bob", "cat")
+    }
+    room = rooms.join_room(session, ids["zed"], "panel")
+    for name in ("amy", "bob", "cat"):
+        rooms.join_room(session, ids[name], "panel")
+    shown, count = rooms.members_panel(session, room.id, {ids["cat"]}, limit=3)
+    assert count == 4
+    assert [m.username for m in shown] == ["zed", "cat", "amy"]
+    assert [m.online for m in shown] == [False, True, False]
+    assert rooms.name_of(session, room.id) == "panel"
+    with pytest.raises(NotFound):
+        rooms.name_of(session, 10_000)

@@ -9,6 +9,7 @@ from blabber.components.common import brand, color_mode_toggle, error_text, reco
 from blabber.services.views import BanView, MemberView, MessageView, RoomSummary
 from blabber.state.auth import AuthState
 from blabber.state.chat import ChatState
+from blabber.state.feed import FeedState
 
 ASK_NOTIFICATIONS = (
     "if (window.Notification && Notification.permission === 'default') "
@@ -140,6 +141,24 @@ def _message_row(msg: rx.Var[MessageView]) -> rx.Component:
     )
 
 
+def _feed_row(msg: rx.Var[MessageView]) -> rx.Component:
+    """A feed message, shown once this tab has paged back to it."""
+    return rx.cond(msg.id >= ChatState.show_from_id, _message_row(msg))
+
+
+# The room's live feed belongs to the room this tab shows (not the one it
+# showed a moment ago) and is hidden while reading history far back.
+FEED_SHOWN = (FeedState.room == ChatState.room_name) & ~ChatState.has_newer
+SHOWN_COUNT = ChatState.messages.length() + rx.cond(
+    FEED_SHOWN, FeedState.recent.length() + FeedState.tail.length(), 0
+)
+HAS_OLDER = rx.cond(
+    ChatState.messages.length() > 0,
+    ChatState.has_older,
+    FEED_SHOWN & (FeedState.has_older | (ChatState.show_from_id > FeedState.first_id)),
+)
+
+
 def room_view() -> rx.Component:
     """Heading, history, typing line and composer of the open room."""
     return rx.vstack(
@@ -164,7 +183,7 @@ def room_view() -> rx.Component:
         rx.auto_scroll(
             rx.vstack(
                 rx.cond(
-                    ChatState.has_older,
+                    HAS_OLDER & ~ChatState.loading_room,
                     rx.center(
                         rx.button(
                             "Load older messages",
@@ -179,10 +198,19 @@ def room_view() -> rx.Component:
                 rx.cond(
                     ChatState.loading_room,
                     rx.center(rx.spinner(), width="100%", padding="2em"),
-                    rx.cond(
-                        ChatState.messages.length() > 0,
+                    rx.fragment(
                         rx.foreach(ChatState.messages, _message_row),
-                        rx.text("No messages yet. Say hello!", color_scheme="gray", size="2"),
+                        rx.cond(
+                            FEED_SHOWN,
+                            rx.fragment(
+                                rx.foreach(FeedState.recent, _feed_row),
+                                rx.foreach(FeedState.tail, _feed_row),
+                            ),
+                        ),
+                        rx.cond(
+                            FEED_SHOWN & (SHOWN_COUNT == 0),
+                            rx.text("No messages yet. Say hello!", color_scheme="gray", size="2"),
+                        ),
                     ),
                 ),
                 rx.cond(
@@ -207,7 +235,10 @@ def room_view() -> rx.Component:
         ),
         rx.box(
             rx.text(
-                ChatState.typing_text, size="1", color_scheme="gray", data_testid="typing-line"
+                rx.cond(FEED_SHOWN, FeedState.typing_text, ""),
+                size="1",
+                color_scheme="gray",
+                data_testid="typing-line",
             ),
             height="1.4em",
             padding_x="1em",
@@ -271,7 +302,8 @@ def _member_row(member: rx.Var[MemberView]) -> rx.Component:
             data_testid="member-status",
         ),
         rx.cond(
-            ChatState.is_admin & (member.username != AuthState.username),
+            (ChatState.is_admin | FeedState.admins.contains(AuthState.username))
+            & (member.username != AuthState.username),
             rx.button(
                 "Kick",
                 on_click=ChatState.kick(member.user_id),
@@ -306,8 +338,34 @@ def _ban_row(ban: rx.Var[BanView]) -> rx.Component:
 def members_panel() -> rx.Component:
     """``Members`` with presence, and the admin's ``Banned`` list."""
     return rx.vstack(
-        rx.heading("Members", size="3"),
-        rx.foreach(ChatState.members, _member_row),
+        rx.hstack(
+            rx.heading("Members", size="3"),
+            rx.text(
+                FeedState.online_count.to_string() + " online",
+                size="1",
+                color_scheme="gray",
+                data_testid="online-count",
+            ),
+            align="baseline",
+            width="100%",
+            justify="between",
+        ),
+        rx.cond(
+            FeedState.room == ChatState.room_name,
+            rx.fragment(
+                rx.foreach(FeedState.members, _member_row),
+                rx.cond(
+                    FeedState.member_count > FeedState.members.length(),
+                    rx.text(
+                        "and ",
+                        (FeedState.member_count - FeedState.members.length()).to_string(),
+                        " more",
+                        size="1",
+                        color_scheme="gray",
+                    ),
+                ),
+            ),
+        ),
         rx.cond(
             ChatState.is_admin & (ChatState.bans.length() > 0),
             rx.vstack(
@@ -333,6 +391,21 @@ def notice_banner() -> rx.Component:
             ),
             color_scheme="amber",
             margin="1em",
+        ),
+    )
+
+
+def degraded_banner() -> rx.Component:
+    """Shown while this worker has lost its live-delivery broker (e.g. Redis is down)."""
+    return rx.cond(
+        FeedState.degraded,
+        rx.callout(
+            "Live updates are interrupted; reconnecting… Messages you send are still "
+            "saved and will appear when the connection is back.",
+            color_scheme="amber",
+            role="status",
+            margin="1em",
+            data_testid="degraded-banner",
         ),
     )
 
@@ -366,6 +439,7 @@ def shell(main: rx.Component, with_members: bool) -> rx.Component:
         ),
         rx.vstack(
             reconnecting_banner(),
+            degraded_banner(),
             notice_banner(),
             main,
             flex="1",

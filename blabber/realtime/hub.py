@@ -2,12 +2,19 @@
 
 Each worker process runs one :class:`Hub`. Tabs served by this worker
 register what they show (:meth:`Hub.watch`); the hub's single subscription
-receives every event, looks up the local tabs it concerns, and hands each
-tab **all** its pending events in one call of ``deliver(token, events)``, so a
-busy room costs one state update per tab per batch, not per message, and
-events for a tab are applied in the order they arrived.
+receives every event and routes it two ways:
 
-The hub knows nothing of Reflex: ``deliver`` and ``connected_tokens`` are
+- Everything a room's *viewers* share (new messages, typing, members and
+  presence) goes once per batch to ``on_room_events``, which keeps one live
+  feed per room and sends it to all viewers in one packet
+  (``blabber.realtime.feeds``, ``blabber.state.live``). This is the hot path
+  and takes no per-tab state lock.
+- What concerns one tab's own state (an unread badge for a room it is not
+  viewing, being kicked, logging out elsewhere, an admin's ban list) goes to
+  ``deliver(token, events)``, all of a tab's pending events in one call, in
+  the order they arrived.
+
+The hub knows nothing of Reflex: ``deliver`` and ``on_room_events`` are
 injected by the state layer (``blabber.state.live``).
 """
 
@@ -30,7 +37,13 @@ from blabber.realtime.events import Event
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[str, list[Event]], Awaitable[None]]
-ConnectedTokens = Callable[[], Collection[str]]
+RoomEvents = Callable[[list[Event]], Awaitable[None]]
+StatusChanged = Callable[[bool], Awaitable[None]]
+RESYNC = "hub.resync"  # the broker came back: catch up from the database
+
+
+async def _nothing(_: object) -> None:
+    return None
 
 
 @dataclasses.dataclass
@@ -40,14 +53,26 @@ class Tab:
     user_id: int
     viewing_room: int | None = None
     member_rooms: frozenset[int] = frozenset()
+    is_admin: bool = False  # of the viewed room: its ban list follows membership changes
+    paged: bool = False  # holds history older than the room feed (see feeds.py)
 
 
 class Hub:
     """Routes broker events to the tabs this worker holds."""
 
-    def __init__(self, broker: Broker, deliver: Deliver, *, concurrency: int = 64) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        deliver: Deliver,
+        *,
+        on_room_events: RoomEvents = _nothing,
+        on_status: StatusChanged = _nothing,
+        concurrency: int = 64,
+    ) -> None:
         self.broker = broker
         self.deliver = deliver
+        self.on_room_events = on_room_events
+        self.on_status = on_status
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.tabs: dict[str, Tab] = {}
         self._by_room: dict[int, set[str]] = defaultdict(set)  # rooms a tab's user is in
@@ -58,11 +83,25 @@ class Hub:
 
     # -- index ---------------------------------------------------------------
     def watch(
-        self, token: str, user_id: int, viewing_room: int | None, member_rooms: Iterable[int]
+        self,
+        token: str,
+        user_id: int,
+        viewing_room: int | None,
+        member_rooms: Iterable[int],
+        *,
+        is_admin: bool = False,
     ) -> None:
         """Register (or update) a tab: who it is, which room it shows, its user's rooms."""
+        old = self.tabs.get(token)
+        paged = bool(old and old.paged and old.viewing_room == viewing_room)
         self.forget(token)
-        tab = Tab(user_id=user_id, viewing_room=viewing_room, member_rooms=frozenset(member_rooms))
+        tab = Tab(
+            user_id=user_id,
+            viewing_room=viewing_room,
+            member_rooms=frozenset(member_rooms),
+            is_admin=is_admin,
+            paged=paged,
+        )
         self.tabs[token] = tab
         self._by_user[user_id].add(token)
         for room_id in tab.member_rooms | ({viewing_room} if viewing_room else set()):
@@ -85,6 +124,24 @@ class Hub:
             if not tokens:
                 del index[key]
 
+    def set_paged(self, token: str, paged: bool) -> None:
+        """Whether the tab holds history older than its room's live feed."""
+        tab = self.tabs.get(token)
+        if tab is not None:
+            tab.paged = paged
+
+    def viewers(self, room_id: int) -> dict[str, Tab]:
+        """The local tabs showing ``room_id`` now."""
+        return {
+            t: self.tabs[t]
+            for t in self._by_room.get(room_id, ())
+            if self.tabs[t].viewing_room == room_id
+        }
+
+    def viewed_rooms(self) -> set[int]:
+        """Rooms some local tab is showing."""
+        return {t.viewing_room for t in self.tabs.values() if t.viewing_room}
+
     def local_connections(self) -> dict[str, int]:
         """Token -> user id for every registered tab (presence heartbeat input)."""
         return {token: tab.user_id for token, tab in self.tabs.items()}
@@ -98,28 +155,27 @@ class Hub:
 
     # -- routing -------------------------------------------------------------
     def targets(self, event: Event) -> set[str]:
-        """The local tabs an event concerns."""
+        """The local tabs whose *own* state an event changes (room feeds aside)."""
         if event.type in (ev.USER_REMOVED, ev.SESSION_REVOKED):
             return set(self._by_user.get(event.user_id or -1, ()))
-        if event.type == ev.PRESENCE_CHANGED:
-            rooms = event.data.get("room_ids", [])
-            return {
-                t for r in rooms for t in self._by_room.get(r, ()) if self.tabs[t].viewing_room == r
-            }
-        if event.type == ev.TYPING:
-            return {
+        room_tabs = self._by_room.get(event.room_id or -1, set())
+        if event.type == ev.MESSAGE_CREATED:  # viewers see it in the feed; others count it
+            return {t for t in room_tabs if self.tabs[t].viewing_room != event.room_id}
+        if event.type == ev.MEMBERSHIP_CHANGED:
+            tokens = set(self._by_user.get(event.user_id, set())) if event.user_id else set()
+            return tokens | {
                 t
-                for t in self._by_room.get(event.room_id or -1, ())
-                if self.tabs[t].viewing_room == event.room_id
-                and self.tabs[t].user_id != event.user_id
+                for t in room_tabs
+                if self.tabs[t].viewing_room == event.room_id and self.tabs[t].is_admin
             }
-        tokens = set(self._by_room.get(event.room_id or -1, ()))
-        if event.type == ev.MEMBERSHIP_CHANGED and event.user_id is not None:
-            tokens |= self._by_user.get(event.user_id, set())
-        return tokens
+        return set()  # typing, presence: room feeds only
 
     async def dispatch(self, batch: list[Event]) -> None:
-        """Deliver a batch: each target tab gets its events in order, in one call."""
+        """Deliver a batch: room feeds first, then each target tab its events in one call."""
+        try:
+            await self.on_room_events(batch)
+        except Exception:  # a feed bug must not stop per-tab delivery
+            log.exception("room feed update failed")
         per_tab: dict[str, list[Event]] = defaultdict(list)
         for event in batch:
             for token in self.targets(event):
@@ -145,6 +201,7 @@ class Hub:
                         log.warning("broker back; live delivery resumed")
                         self.degraded = False
                         await self._on_recovered()
+                        await self._status(False)
                     await self._consume(stream)
             except asyncio.CancelledError:
                 raise
@@ -152,12 +209,21 @@ class Hub:
                 self.connected.clear()
                 if not self.degraded:
                     log.warning("broker subscription lost (%s); retrying", exc)
-                self.degraded = True
+                    self.degraded = True
+                    await self._status(True)
                 await asyncio.sleep(retry_seconds)
 
+    async def _status(self, degraded: bool) -> None:
+        try:
+            await self.on_status(degraded)
+        except Exception:
+            log.exception("announcing the live-delivery status failed")
+
     async def _on_recovered(self) -> None:
-        """Tell every local tab to catch up from the database."""
-        resync = Event(type="hub.resync")
+        """Room feeds and every local tab catch up from the database."""
+        resync = Event(type=RESYNC)
+        with contextlib.suppress(Exception):
+            await self.on_room_events([resync])
         await asyncio.gather(*(self._safe_deliver(t, [resync]) for t in list(self.tabs)))
 
     async def _safe_deliver(self, token: str, items: list[Event]) -> None:

@@ -135,7 +135,7 @@ def send_message(
 def _page(
     session: Session, room_id: int, where, limit: int, newest_first: bool
 ) -> list[MessageView]:
-    limit = max(1, min(int(limit), MAX_PAGE))
+    limit = max(1, min(int(limit), MAX_PAGE + 1))
     order = col(Message.id).desc() if newest_first else col(Message.id).asc()
     rows = session.exec(
         select(Message, User.username)
@@ -152,6 +152,18 @@ def latest_messages(session: Session, user_id: int, room_id: int, limit: int) ->
     """The newest ``limit`` messages, oldest first; members only."""
     require_member(session, user_id, room_id)
     return _page(session, room_id, [], limit, newest_first=True)
+
+
+def room_window(session: Session, room_id: int, limit: int) -> tuple[list[MessageView], bool]:
+    """The newest ``limit`` messages of a room and whether anything is older.
+
+    For a worker's live room feed (``blabber.realtime.feeds``), which is only
+    ever shown to tabs whose membership was checked when they opened the room;
+    so no requester here.
+    """
+    limit = max(1, min(int(limit), MAX_PAGE))
+    rows = _page(session, room_id, [], limit + 1, newest_first=True)
+    return rows[-limit:], len(rows) > limit
 
 
 def messages_before(
@@ -180,4 +192,30 @@ def mark_read(session: Session, user_id: int, room_id: int, message_id: int) -> 
     if new_mark > membership.last_read_message_id:
         membership.last_read_message_id = new_mark
         session.add(membership)
+    session.commit()
+
+
+def mark_read_many(session: Session, marks: dict[tuple[int, int], int]) -> None:
+    """Move many read marks forward at once: ``{(user_id, room_id): message_id}``.
+
+    A worker collects what its tabs have been shown and writes it here every
+    few seconds in one transaction, instead of one transaction per tab per
+    message. Marks only move forward; a mark for a room the user has left
+    matches no membership and changes nothing.
+    """
+    if not marks:
+        return
+    table = Membership.__table__  # type: ignore[attr-defined]
+    stmt = (
+        sa.update(table)
+        .where(
+            table.c.user_id == sa.bindparam("u"),
+            table.c.room_id == sa.bindparam("r"),
+            table.c.last_read_message_id < sa.bindparam("m"),
+        )
+        .values(last_read_message_id=sa.bindparam("m"))
+    )
+    session.connection().execute(
+        stmt, [{"u": u, "r": r, "m": m} for (u, r), m in sorted(marks.items())]
+    )
     session.commit()

@@ -204,6 +204,37 @@ def list_members(
     ]
 
 
+def members_panel(
+    session: Session, room_id: int, online_ids: set[int] | frozenset[int], limit: int
+) -> tuple[list[MemberView], int]:
+    """The first ``limit`` rows of a room's Members panel and the member count.
+
+    Admin first, then online members, then by name: in a room of thousands the
+    panel shows who is here now, not an alphabetical wall. For a worker's room
+    feed, shown only to tabs whose membership was checked when they opened it.
+    """
+    rows = session.exec(
+        select(User.id, User.username, Membership.role)
+        .join(Membership, col(Membership.user_id) == User.id)
+        .where(Membership.room_id == room_id)
+        .order_by(Membership.role, User.username_key)
+    ).all()
+    views = [
+        MemberView(user_id=r[0] or 0, username=r[1], role=r[2], online=r[0] in online_ids)
+        for r in rows
+    ]
+    views.sort(key=lambda m: (m.role != "admin", not m.online))  # stable: names stay sorted
+    return views[:limit], len(views)
+
+
+def name_of(session: Session, room_id: int) -> str:
+    """A room's display name (internal: for a worker's room feed)."""
+    room = session.get(Room, room_id)
+    if room is None:
+        raise NotFound("No such room")
+    return room.name
+
+
 def member_ids(session: Session, room_id: int) -> list[int]:
     """User ids in a room (internal use: presence fan-out)."""
     return list(session.exec(select(Membership.user_id).where(Membership.room_id == room_id)).all())

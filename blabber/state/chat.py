@@ -1,9 +1,11 @@
 """The chat screen of one tab: my rooms, the open room, its members, the composer.
 
 Handlers are thin: they establish who is calling (``AuthState``), call a
-service off the event loop, and copy the result into vars. Live updates
-arrive through :meth:`ChatState._apply_live_events`, called by this worker's
-hub (``blabber.state.live``) with the state locked.
+service off the event loop, and copy the result into vars. The open room's
+live part (newest messages, typing, members) is the worker's shared room
+feed (``FeedState``, ``blabber.state.live``); events that change this tab's
+own state arrive through :meth:`ChatState._apply_live_events`, called by the
+hub with the state locked.
 
 Everything a client can call checks login, and the services check
 membership/admin rights in the same transaction as the change.
@@ -11,7 +13,7 @@ membership/admin rights in the same transaction as the change.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -23,47 +25,44 @@ import reflex as rx
 
 from blabber import db, routes
 from blabber.realtime import events as ev
-from blabber.realtime.hub import get_hub
-from blabber.services import messages, presence, rooms, typing
+from blabber.realtime.hub import RESYNC, get_hub
+from blabber.services import messages, rooms, typing
 from blabber.services.errors import NotAllowed, NotFound, ServiceError
-from blabber.services.views import BanView, MemberView, MessageView, RoomSummary
+from blabber.services.views import BanView, MessageView, RoomSummary
 from blabber.settings import get_settings
+from blabber.state import live
 from blabber.state.auth import AuthState
 
 log = logging.getLogger(__name__)
-TYPING_SECONDS = 4.0
-TYPING_MIN_GAP = 1.0
-READ_MARK_EVERY = 3.0  # seconds between read-mark writes per tab while messages stream in
-PAGED_WINDOW_FACTOR = 4  # paging back may hold this many windows before the newest drop out
-
-
-def typing_label(names: list[str]) -> str:
-    """``alice is typing`` / ``alice and bob are typing`` / ``Several people are typing``."""
-    if not names:
-        return ""
-    if len(names) == 1:
-        return f"{names[0]} is typing"
-    if len(names) == 2:
-        return f"{names[0]} and {names[1]} are typing"
-    return "Several people are typing"
+PAGED_WINDOW_FACTOR = 4  # paged-in history may hold this many windows
 
 
 class ChatState(rx.State):
-    """Rooms sidebar, open room, members, composer and live updates."""
+    """Rooms sidebar, open room, paged history, composer, and per-tab live updates.
+
+    The open room's newest messages, typing line and Members panel are not
+    here: they are the room's shared live feed (``FeedState``), sent by the
+    worker to all viewers at once. This state holds what is this tab's own:
+    which room it shows, how far back it has paged (``show_from_id`` within
+    the feed, then ``messages`` older than the feed), the composer, the
+    sidebar with unread counts, and admin tools.
+    """
 
     rooms: list[RoomSummary] = []
     room_name: str = ""
+    # History older than the room's live feed, paged in by "Load older messages".
     messages: list[MessageView] = []
-    has_older: bool = False
-    # True after paging so far back that the newest messages fell out of the
-    # bounded window: live messages then wait for "Jump to latest messages".
+    has_older: bool = False  # more history before ``messages[0]``
+    # The oldest feed message this tab shows: a room opens with the newest
+    # page only, and paging back first reveals the rest of the feed.
+    show_from_id: int = 0
+    # True after paging so far back that the history no longer reaches the
+    # feed: the feed is hidden behind "Jump to latest messages".
     has_newer: bool = False
     loading_room: bool = False
     loading_older: bool = False
-    members: list[MemberView] = []
     is_admin: bool = False
     bans: list[BanView] = []
-    typing_text: str = ""
     draft_id: str = ""
     composer_error: str = ""
     sending: bool = False
@@ -72,13 +71,9 @@ class ChatState(rx.State):
     notice: str = ""
 
     _room_id: int = 0
-    _typing_until: dict[str, float] = {}
-    _read_upto: int = 0
     _typing_sent_at: float = 0.0
     _me_id: int = 0  # copy of the verified identity, refreshed by every handler
     _me_name: str = ""
-    _paged: bool = False  # the user paged older history in: hold more, trim less
-    _read_marked_at: float = 0.0
 
     # -- identity ------------------------------------------------------------
     async def _user(self) -> tuple[int, str] | None:
@@ -95,15 +90,26 @@ class ChatState(rx.State):
     def _watch(self, user_id: int) -> None:
         hub = get_hub()
         if hub is not None:
-            hub.watch(self._token(), user_id, self._room_id or None, [r.id for r in self.rooms])
+            hub.watch(
+                self._token(),
+                user_id,
+                self._room_id or None,
+                [r.id for r in self.rooms],
+                is_admin=self.is_admin,
+            )
+            hub.set_paged(self._token(), bool(self.messages) and not self.has_newer)
+
+    async def _follow(self, user_id: int) -> None:
+        """Register what this tab shows with the hub and move its socket to that feed."""
+        self._watch(user_id)
+        await live.follow(self._token())
 
     def _leave_view(self) -> None:
         self._room_id = 0
         self.room_name = ""
-        self.messages, self.members, self.bans = [], [], []
-        self.has_older = self.has_newer = self.is_admin = self._paged = False
-        self._typing_until = {}
-        self.typing_text = ""
+        self.messages, self.bans = [], []
+        self.has_older = self.has_newer = self.is_admin = False
+        self.show_from_id = 0
         self.composer_error = ""  # an error about another room's draft
 
     # -- page loads ----------------------------------------------------------
@@ -113,21 +119,25 @@ class ChatState(rx.State):
         user = await self._user()
         if user is None:
             return rx.redirect(routes.LOGIN)
-        await self._flush_read_mark(user[0])
         self._leave_view()
-        self.rooms = await db.run_in_session(rooms.list_my_rooms, user[0])
-        self._watch(user[0])
+        self.rooms = await self._my_rooms(user[0])
+        await self._follow(user[0])
         return None
+
+    async def _my_rooms(self, user_id: int) -> list[RoomSummary]:
+        """The sidebar, after writing the read marks this worker holds (so counts are right)."""
+        with contextlib.suppress(Exception):
+            await live.flush_read_marks()
+        return await db.run_in_session(rooms.list_my_rooms, user_id)
 
     @rx.event
     async def open_room(self):
-        """on_load of ``/rooms/<name>``: history, members, read mark, live updates."""
+        """on_load of ``/rooms/<name>``: membership check, then the room's live feed."""
         user = await self._user()
         if user is None:
             yield rx.redirect(routes.LOGIN)
             return
         user_id = user[0]
-        await self._flush_read_mark(user_id)
         name = urllib.parse.unquote(self.router.url.path.rsplit("/rooms/", 1)[-1]).strip("/")
         previous = self.room_name
         self._leave_view()
@@ -143,50 +153,48 @@ class ChatState(rx.State):
         except (NotFound, NotAllowed):
             self.loading_room = False
             self.notice = f"You are not a member of {name}. Join it by name first."
-            self.rooms = await db.run_in_session(rooms.list_my_rooms, user_id)
-            self._watch(user_id)
+            self.rooms = await self._my_rooms(user_id)
+            await self._follow(user_id)
             yield rx.redirect(routes.HOME)
+            return
+        except Exception:  # database down: say so, keep the tab usable
+            self.loading_room = False
+            self.notice = "Could not open the room right now; try again in a moment"
             return
         self._room_id, self.room_name = room.id, room.name
         self.notice = ""  # e.g. an earlier "not a member" that no longer applies
-        await self._load_room(user_id)
+        try:
+            await self._load_room(user_id)
+        except ServiceError as err:
+            self.notice = err.message
+        except Exception:
+            log.exception("opening a room failed")
+            self.notice = "Could not open the room right now; try again in a moment"
         self.loading_room = False
 
     async def _load_room(self, user_id: int) -> None:
-        settings = get_settings()
         room_id = self._room_id
-        self.rooms = await db.run_in_session(rooms.list_my_rooms, user_id)
-        self._watch(user_id)
-        await _sync_presence_now()
-        size = settings.history_page_size
-        # One extra row tells whether anything older exists, so a room with
-        # exactly one page of history shows no dead "Load older" button.
-        page = await db.run_in_session(messages.latest_messages, user_id, room_id, size + 1)
-        self.has_older = len(page) > size
-        page = page[-size:]
-        self.messages = page
-        await self._refresh_members(user_id)
-        if page:
-            await db.run_in_session(messages.mark_read, user_id, room_id, page[-1].id)
-            self._read_upto = page[-1].id
+        feed = await live.open_feed(self._token(), room_id, self.room_name)
+        page = get_settings().history_page_size
+        shown = feed.messages[-page:]
+        self.show_from_id = shown[0]["id"] if shown else 0
+        await self._refresh_admin(user_id)
         self.rooms = [
             RoomSummary(id=r.id, name=r.name, unread=0) if r.id == room_id else r
-            for r in self.rooms
+            for r in await self._my_rooms(user_id)
         ]
+        await self._follow(user_id)
+        await _sync_presence_now()
 
-    async def _refresh_members(self, user_id: int) -> None:
+    async def _refresh_admin(self, user_id: int) -> None:
         room_id = self._room_id
 
-        def load(session) -> tuple[list[MemberView], list[BanView]]:
-            ids = rooms.member_ids(session, room_id)
-            online = presence.online_user_ids(session, ids, get_settings().presence_ttl_seconds)
-            members = rooms.list_members(session, user_id, room_id, online)
-            me = next((m for m in members if m.user_id == user_id), None)
-            bans = rooms.list_bans(session, user_id, room_id) if me and me.role == "admin" else []
-            return members, bans
+        def load(session) -> tuple[bool, list[BanView]]:
+            membership = rooms.require_member(session, user_id, room_id)
+            admin = membership.role == "admin"
+            return admin, rooms.list_bans(session, user_id, room_id) if admin else []
 
-        self.members, self.bans = await db.run_in_session(load)
-        self.is_admin = any(m.user_id == user_id and m.role == "admin" for m in self.members)
+        self.is_admin, self.bans = await db.run_in_session(load)
 
     # -- actions -------------------------------------------------------------
     @rx.event
@@ -204,48 +212,71 @@ class ChatState(rx.State):
         except ServiceError as err:
             self.join_error = err.message
             return None
+        except Exception:
+            self.join_error = "Could not join right now; try again in a moment"
+            return None
         finally:
             self.joining = False
         return [rx.set_value("room_name_input", ""), rx.redirect(routes.room_path(room.name))]
 
     @rx.event
     async def load_older(self):
-        """Page older history into the window (``Load older messages``)."""
-        user = await self._user()
-        if user is None or not self._room_id or not self.messages:
-            return
-        self.loading_older = True
-        yield
-        try:
-            size = get_settings().history_page_size
-            page = await db.run_in_session(
-                messages.messages_before, user[0], self._room_id, self.messages[0].id, size + 1
-            )
-        except ServiceError as err:
-            self.composer_error = err.message
-            size, page = 0, []
-        self.has_older = len(page) > size
-        self.messages = page[-size:] + self.messages if page else self.messages
-        self._paged = True
-        window = get_settings().message_window * PAGED_WINDOW_FACTOR
-        if len(self.messages) > window:
-            # Reading far back: keep the oldest part contiguous, drop the newest.
-            self.messages = self.messages[:window]
-            self.has_newer = True
-        self.loading_older = False
-
-    @rx.event
-    async def jump_to_latest(self):
-        """Leave deep history and show the newest page again, live."""
+        """``Load older messages``: reveal more of the feed, then page the database."""
         user = await self._user()
         if user is None or not self._room_id:
             return
         size = get_settings().history_page_size
-        page = await db.run_in_session(messages.latest_messages, user[0], self._room_id, size + 1)
-        self.has_older, self.has_newer, self._paged = len(page) > size, False, False
-        self.messages = page[-size:]
-        if page:
-            self._read_upto = max(self._read_upto, page[-1].id)
+        feed = live.feed_of(self._room_id)
+        want = size
+        if not self.messages and feed is not None:
+            # Older messages already in this worker's feed cost no query.
+            hidden = [m["id"] for m in feed.messages if m["id"] < self.show_from_id]
+            if len(hidden) >= size or (hidden and not feed.has_older):
+                self.show_from_id = hidden[-size:][0]
+                return
+            want = size - len(hidden)  # the rest of this page comes from the database
+            if not feed.has_older:
+                return
+        before = self.messages[0].id if self.messages else (feed.first_id if feed else 0)
+        if not before:
+            return
+        self.loading_older = True
+        yield
+        try:
+            page = await db.run_in_session(
+                messages.messages_before, user[0], self._room_id, before, want + 1
+            )
+        except ServiceError as err:
+            self.composer_error = err.message
+            page = []
+        except Exception:
+            self.composer_error = "Could not load older messages right now; try again"
+            page = []
+        else:
+            self.has_older = len(page) > want
+            self.messages = page[-want:] + self.messages
+            self.show_from_id = 0  # the whole feed follows the paged history
+            window = get_settings().message_window * PAGED_WINDOW_FACTOR
+            if len(self.messages) + (len(feed.messages) if feed else 0) > window:
+                # Reading far back: keep the oldest part contiguous, hide the
+                # newest behind "Jump to latest messages".
+                self.messages = self.messages[:window]
+                self.has_newer = True
+            self._watch(user[0])
+        finally:
+            self.loading_older = False
+
+    @rx.event
+    async def jump_to_latest(self):
+        """Leave deep history and show the newest page of the live feed again."""
+        user = await self._user()
+        if user is None or not self._room_id:
+            return
+        self.messages, self.has_older, self.has_newer = [], False, False
+        feed = live.feed_of(self._room_id)
+        shown = feed.messages[-get_settings().history_page_size :] if feed else []
+        self.show_from_id = shown[0]["id"] if shown else 0
+        self._watch(user[0])
 
     @rx.event
     async def send(self, form_data: dict):
@@ -274,7 +305,10 @@ class ChatState(rx.State):
             return None
         finally:
             self.sending = False
-        self._merge([view])
+        try:
+            await live.publish_local(view)
+        except Exception:  # stored; the broker (or a reload) shows it
+            log.exception("local echo of a stored message failed")
         self.draft_id = uuid.uuid4().hex
         return rx.set_value("composer", "")
 
@@ -283,10 +317,10 @@ class ChatState(rx.State):
         """The composer changed (throttled in the browser): tell the room.
 
         The server throttles too, since a crafted client need not: at most one
-        notice per tab per ``TYPING_MIN_GAP`` seconds reaches the broker.
+        notice per tab per ``typing_min_gap_seconds`` reaches the broker.
         """
         now = time.time()
-        if 0 <= now - self._typing_sent_at < TYPING_MIN_GAP:
+        if 0 <= now - self._typing_sent_at < get_settings().typing_min_gap_seconds:
             return
         user = await self._user()
         if user is None or not self._room_id:
@@ -307,9 +341,12 @@ class ChatState(rx.State):
         except ServiceError as err:
             self.composer_error = err.message
             return None
+        except Exception:
+            self.composer_error = "Could not leave right now; try again in a moment"
+            return None
         self._leave_view()
-        self.rooms = await db.run_in_session(rooms.list_my_rooms, user[0])
-        self._watch(user[0])
+        self.rooms = await self._my_rooms(user[0])
+        await self._follow(user[0])
         return rx.redirect(routes.HOME)
 
     @rx.event
@@ -328,10 +365,11 @@ class ChatState(rx.State):
             return
         try:
             await db.run_in_session(action, user[0], self._room_id, int(target))
+            await self._refresh_admin(user[0])
         except (ServiceError, ValueError, TypeError) as err:
             self.composer_error = getattr(err, "message", "That action is not possible")
-            return
-        await self._refresh_members(user[0])
+        except Exception:
+            self.composer_error = "Could not do that right now; try again in a moment"
 
     @rx.event
     def dismiss_notice(self):
@@ -340,7 +378,14 @@ class ChatState(rx.State):
 
     # -- live updates (called by the hub, state locked) ----------------------
     async def _apply_live_events(self, batch: list[ev.Event]) -> list:
-        """Apply realtime events; returns frontend events (toasts, redirects) to send."""
+        """Apply the events that change this tab's own state; returns frontend events.
+
+        The open room's messages, typing and members arrive through the room
+        feed instead (``blabber.state.live``); what comes here is an unread
+        badge for another room, being removed, a session ended elsewhere, a
+        membership change of mine or of an admin's room, history trimmed off
+        the feed, and the catch-up after a broker outage.
+        """
         user_id = self._me_id
         out: list = []
         for event in batch:
@@ -349,106 +394,72 @@ class ChatState(rx.State):
                 if auth._revoked(event.data.get("token_hash", "")):
                     self._me_id, self._me_name = 0, ""
                     self._leave_view()
+                    hub = get_hub()
+                    if hub is not None:
+                        hub.forget(self._token())
                     return [rx.redirect(routes.LOGIN)]
             elif not user_id:
                 continue
-            elif event.type == ev.MESSAGE_CREATED:
-                out += self._on_message(event, self._me_name)
-            elif event.type == ev.TYPING:
-                self._on_typing(event)
-            elif event.type == "typing.expire":
-                self._expire_typing()
-            elif event.type == ev.PRESENCE_CHANGED:
-                status = {c["user_id"]: c["online"] for c in event.data.get("changes", [])}
-                if any(m.user_id in status for m in self.members):
-                    self.members = [
-                        MemberView(m.user_id, m.username, m.role, status.get(m.user_id, m.online))
-                        for m in self.members
-                    ]
+            elif event.type == ev.MESSAGE_CREATED and event.room_id != self._room_id:
+                out += self._count_unread(event)
             elif event.type == ev.USER_REMOVED:
-                out += await self._on_removed(event, user_id)
+                out += self._on_removed(event, user_id)
             elif event.type == ev.MEMBERSHIP_CHANGED:
                 if event.user_id == user_id:  # my own rooms changed (e.g. in another tab)
                     self.rooms = [
                         RoomSummary(r.id, r.name, 0) if r.id == self._room_id else r
-                        for r in await db.run_in_session(rooms.list_my_rooms, user_id)
+                        for r in await self._my_rooms(user_id)
                     ]
-                    self._watch(user_id)
                 if event.room_id == self._room_id:
                     try:
-                        await self._refresh_members(user_id)
+                        await self._refresh_admin(user_id)
                     except NotAllowed:
                         self._leave_view()
-                        self._watch(user_id)
                         out.append(rx.redirect(routes.HOME))
-            elif event.type == "hub.resync" and self._room_id:
-                await self._catch_up(user_id)
-        await self._maybe_mark_read(user_id)
+                self._watch(user_id)
+            elif event.type == "feed.trimmed" and event.room_id == self._room_id:
+                self._keep_trimmed(event.data.get("messages", []))
+            elif event.type == RESYNC:
+                self.rooms = [
+                    RoomSummary(r.id, r.name, 0) if r.id == self._room_id else r
+                    for r in await self._my_rooms(user_id)
+                ]
         return out
 
-    def _merge(self, views: list[MessageView]) -> None:
-        """Insert messages by id, without duplicates, keeping the window bounded.
+    def _keep_trimmed(self, trimmed: list[dict]) -> None:
+        """The feed dropped its oldest messages: append them to my paged history.
 
-        While ``has_newer`` the window ends before the newest messages, so
-        appending would leave a gap: new messages are left to ``jump_to_latest``.
+        Only tabs that paged back get this (the hub knows them); it keeps their
+        history contiguous with the feed. Past the bound the oldest part goes.
         """
-        if self.has_newer:
+        if not self.messages or self.has_newer:
             return
-        known = {m.id for m in self.messages}
-        fresh = [v for v in views if v.id not in known]
-        if not fresh:
-            return
+        last = self.messages[-1].id
+        fresh = [MessageView(**m) for m in trimmed if m.get("id", 0) > last]
         merged = self.messages + fresh
-        if self.messages and fresh[0].id < self.messages[-1].id:
-            merged.sort(key=lambda m: m.id)
-        # Every delta re-sends the whole list, so a tab following the room live
-        # keeps only the newest window; one reading paged history keeps more.
-        window = get_settings().message_window * (PAGED_WINDOW_FACTOR if self._paged else 1)
+        window = get_settings().message_window * PAGED_WINDOW_FACTOR
         if len(merged) > window:
             merged = merged[-window:]
             self.has_older = True
         self.messages = merged
 
-    def _on_message(self, event: ev.Event, my_name: str) -> list:
-        """Show a message of the open room, or count it unread in the sidebar.
+    def _count_unread(self, event: ev.Event) -> list:
+        """A message in another of my rooms: count it in the sidebar and notify.
 
         Only other people's user messages count, matching ``list_my_rooms``,
-        so the badge does not change on reload; my own post from another tab
-        is already read by me.
+        so the badge does not change on reload.
         """
-        view = MessageView(**event.data)
-        if event.room_id == self._room_id:
-            self._merge([view])
-            self._read_upto = max(self._read_upto, view.id)
-            if view.author and view.author in self._typing_until:
-                self._typing_until.pop(view.author, None)
-                self.typing_text = typing_label(sorted(self._typing_until))
-            return []
+        data = event.data
         room = next((r for r in self.rooms if r.id == event.room_id), None)
-        if room is None or view.kind != "user" or view.author == my_name:
+        if room is None or data.get("kind") != "user" or data.get("author") == self._me_name:
             return []
         self.rooms = [
             RoomSummary(r.id, r.name, r.unread + 1) if r.id == room.id else r for r in self.rooms
         ]
-        return _notify(f"New message in {room.name}", f"{view.author}: {view.body[:120]}")
+        body = str(data.get("body", ""))
+        return _notify(f"New message in {room.name}", f"{data.get('author', '')}: {body[:120]}")
 
-    def _on_typing(self, event: ev.Event) -> None:
-        name = str(event.data.get("username", ""))[:32]
-        if not name or event.room_id != self._room_id:
-            return
-        if len(self._typing_until) < 10 or name in self._typing_until:
-            self._typing_until[name] = time.time() + TYPING_SECONDS
-        self._expire_typing()
-        hub = get_hub()
-        if hub is not None:
-            _schedule_typing_expiry(self._token())
-
-    def _expire_typing(self) -> None:
-        now = time.time()
-        self._typing_until = {n: t for n, t in self._typing_until.items() if t > now}
-        self.typing_text = typing_label(sorted(self._typing_until))
-
-    async def _on_removed(self, event: ev.Event, user_id: int) -> list:
+    def _on_removed(self, event: ev.Event, user_id: int) -> list:
         room_name = str(event.data.get("room_name", ""))
         self.rooms = [r for r in self.rooms if r.id != event.room_id]
         out: list = []
@@ -458,82 +469,6 @@ class ChatState(rx.State):
         self.notice = f"You were removed from {room_name}"
         self._watch(user_id)
         return out
-
-    async def _catch_up(self, user_id: int) -> None:
-        after = self.messages[-1].id if self.messages else 0
-        while True:
-            page = await db.run_in_session(
-                messages.messages_after, user_id, self._room_id, after, 100
-            )
-            self._merge(page)
-            if len(page) < 100:
-                break
-            after = page[-1].id
-        await self._refresh_members(user_id)
-
-    async def _maybe_mark_read(self, user_id: int) -> None:
-        """Persist the read mark at most once per ``READ_MARK_EVERY`` per tab.
-
-        The first message of a quiet spell is marked at once; later ones in the
-        same spell are marked by one trailing write when the spell's interval
-        ends, so the last message seen is always saved (and unread counts after
-        a reload are right) without a write per message.
-        """
-        if not (self._room_id and self._read_upto):
-            return
-        mark = (user_id, self._room_id, self._read_upto)
-        wait = READ_MARK_EVERY - (time.time() - self._read_marked_at)
-        if wait <= 0:
-            self._read_marked_at = time.time()
-            _background(db.run_in_session(messages.mark_read, *mark))
-        else:
-            _defer_read_mark(self._token(), mark, wait)
-
-    async def _flush_read_mark(self, user_id: int) -> None:
-        if self._room_id and self._read_upto:
-            try:
-                await db.run_in_session(messages.mark_read, user_id, self._room_id, self._read_upto)
-            except ServiceError:
-                pass
-        self._read_upto = 0
-
-
-_BACKGROUND: set[asyncio.Task] = set()
-
-
-def _background(coro) -> None:
-    """Run a best-effort write without blocking delivery; the next mark fixes a failure."""
-
-    async def quietly() -> None:
-        try:
-            await coro
-        except Exception as exc:
-            log.info("background read mark failed: %s", exc)
-
-    task = asyncio.get_running_loop().create_task(quietly())
-    _BACKGROUND.add(task)
-    task.add_done_callback(_BACKGROUND.discard)
-
-
-# Trailing read marks waiting to be written, per tab on this worker: at most
-# one entry and one sleeping task per tab, removed when written.
-_PENDING_READ_MARKS: dict[str, tuple[int, int, int]] = {}
-
-
-def _defer_read_mark(token: str, mark: tuple[int, int, int], delay: float) -> None:
-    """Write ``mark`` (user, room, message id) after ``delay`` unless a newer one replaces it."""
-    first = token not in _PENDING_READ_MARKS
-    _PENDING_READ_MARKS[token] = mark
-    if not first:
-        return
-
-    async def write_later() -> None:
-        await asyncio.sleep(delay)
-        latest = _PENDING_READ_MARKS.pop(token, None)
-        if latest is not None:
-            await db.run_in_session(messages.mark_read, *latest)
-
-    _background(write_later())
 
 
 def _notify(title: str, body: str) -> list:
@@ -549,12 +484,4 @@ def _notify(title: str, body: str) -> list:
 
 
 async def _sync_presence_now() -> None:
-    from blabber.state import live
-
     await live.sync_presence_now()
-
-
-def _schedule_typing_expiry(token: str) -> None:
-    from blabber.state import live
-
-    live.schedule_typing_expiry(token, TYPING_SECONDS + 0.2)

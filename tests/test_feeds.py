@@ -1,0 +1,93 @@
+"""A worker's room feed: the newest messages, typing and members, once per room."""
+
+from __future__ import annotations
+
+from blabber.realtime.feeds import RoomFeed, empty_snapshot, typing_label
+
+
+def m(i: int, author: str = "alice") -> dict:
+    return {"id": i, "room_id": 1, "author": author, "kind": "user", "body": f"b{i}"}
+
+
+def ids(rows: list[dict]) -> list[int]:
+    return [r["id"] for r in rows]
+
+
+def fresh(window: int = 6, tail_max: int = 3, loaded: list[int] = (), has_older=False) -> RoomFeed:
+    feed = RoomFeed(1, "general", window=window, tail_max=tail_max)
+    feed.load([m(i) for i in loaded], has_older)
+    return feed
+
+
+def test_a_new_message_resends_only_the_short_tail():
+    feed = fresh(loaded=[1, 2, 3])
+    payload, trimmed = feed.add([m(4)])
+    assert set(payload) == {"tail", "first_id", "has_older"}
+    assert ids(payload["tail"]) == [4]
+    assert trimmed == []
+    payload, _ = feed.add([m(5)])
+    assert ids(payload["tail"]) == [4, 5]
+
+
+def test_a_full_tail_rolls_into_recent_and_the_window_trims_the_oldest():
+    feed = fresh(loaded=[1, 2, 3, 4, 5])
+    for i in (6, 7, 8):
+        feed.add([m(i)])
+    payload, trimmed = feed.add([m(9)])  # the 4th tail message: roll over
+    assert ids(payload["recent"]) == [4, 5, 6, 7, 8, 9]
+    assert payload["tail"] == []
+    assert ids(trimmed) == [1, 2, 3]
+    assert payload["first_id"] == 4 and payload["has_older"] is True
+
+
+def test_duplicates_are_ignored_and_late_messages_go_in_their_place():
+    feed = fresh(loaded=[1, 2, 4])
+    assert feed.add([m(4)]) == ({}, [])  # seen already (local echo, then the broker)
+    payload, _ = feed.add([m(3)])  # committed before 4, published after it
+    assert ids(payload["recent"]) == [1, 2, 3, 4]
+    assert ids(feed.messages) == [1, 2, 3, 4]
+
+
+def test_a_message_older_than_a_trimmed_window_is_left_to_history_paging():
+    feed = fresh(loaded=[5, 6, 7], has_older=True)
+    assert feed.add([m(2)]) == ({}, [])
+    assert ids(feed.messages) == [5, 6, 7]
+
+
+def test_loading_keeps_messages_that_arrived_while_the_database_was_read():
+    feed = RoomFeed(1, "general", window=6, tail_max=3)
+    feed.add([m(9)])  # live, before the load finished
+    feed.load([m(7), m(8)], has_older=False)
+    assert ids(feed.messages) == [7, 8, 9]
+    assert feed.loaded and feed.split == 3
+
+
+def test_typing_labels_never_name_the_viewer_and_expire():
+    feed = fresh()
+    feed.typing(1, "alice", 4, now=100)
+    feed.typing(2, "bob", 4, now=101)
+    everyone, own = feed.typing_labels()
+    assert everyone == "alice and bob are typing"
+    assert own == {1: "bob is typing", 2: "alice is typing"}
+    assert feed.expire_typing(now=104.5) == 105  # alice gone, bob until 105
+    assert feed.typing_labels()[0] == "bob is typing"
+    assert feed.stopped_typing("bob") and not feed.stopped_typing("bob")
+    assert feed.expire_typing(now=104.6) is None
+
+
+def test_typing_is_bounded_per_room():
+    feed = fresh()
+    for user in range(20):
+        feed.typing(user, f"u{user}", 4, now=0)
+    assert len(feed.typers) == 10
+    assert typing_label(["a", "b", "c"]) == "Several people are typing"
+
+
+def test_snapshot_has_every_var_an_empty_one_clears_them():
+    feed = fresh(loaded=[1])
+    feed.set_members([{"user_id": 1, "username": "alice", "role": "admin", "online": True}], 5, 1)
+    snap = feed.snapshot("bob is typing", degraded=False)
+    assert set(snap) == set(empty_snapshot(False))
+    assert snap["room"] == "general" and snap["admins"] == ["alice"]
+    assert snap["member_count"] == 5 and snap["typing_text"] == "bob is typing"
+    assert empty_snapshot(True)["degraded"] is True
