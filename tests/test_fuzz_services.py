@@ -22,7 +22,15 @@ from hypothesis import strategies as st
 from sqlmodel import Session, SQLModel, func, select
 
 from blabber import db, security
-from blabber.models import AuthSession, LoginFailure, Membership, Message, Room, User
+from blabber.models import (
+    AuthSession,
+    LoginFailure,
+    Membership,
+    Message,
+    Room,
+    SignupAttempt,
+    User,
+)
 from blabber.services import accounts, messages, rooms
 from blabber.services.errors import ServiceError
 from tests.conftest import FAST
@@ -99,7 +107,7 @@ def counts(session: Session) -> dict[str, int]:
     session.rollback()
     return {
         model.__tablename__: session.exec(select(func.count()).select_from(model)).one()
-        for model in (User, AuthSession, LoginFailure, Room, Membership, Message)
+        for model in (User, AuthSession, LoginFailure, SignupAttempt, Room, Membership, Message)
     }
 
 
@@ -236,7 +244,15 @@ def test_message_bodies(fresh_db):
 
 def test_models_cover_every_table():
     """``counts`` must see every table, or a partial write could hide in one it skips."""
-    counted = {"users", "auth_sessions", "login_failures", "rooms", "memberships", "messages"}
+    counted = {
+        "users",
+        "auth_sessions",
+        "login_failures",
+        "signup_attempts",
+        "rooms",
+        "memberships",
+        "messages",
+    }
     assert {t.name for t in SQLModel.metadata.sorted_tables} - counted == {
         "room_bans",
         "presence_connections",

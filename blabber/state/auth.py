@@ -24,6 +24,7 @@ from blabber.settings import get_settings
 # session revoked elsewhere stops working within this many seconds even if
 # its revocation event was missed.
 RECHECK_SECONDS = 30.0
+SESSION_STORAGE_KEY = "blabber_session"  # the browser's localStorage key for the token
 
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 class AuthState(rx.State):
     """Sign-up, log-in and log-out forms plus the signed-in identity."""
 
-    auth_token: str = rx.LocalStorage("", name="blabber_session", sync=True)
+    auth_token: str = rx.LocalStorage("", name=SESSION_STORAGE_KEY, sync=True)
     username: str = ""
     form_error: str = ""
     submitting: bool = False

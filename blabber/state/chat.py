@@ -31,7 +31,7 @@ from blabber.services.errors import NotAllowed, NotFound, ServiceError
 from blabber.services.views import BanView, MessageView, RoomSummary
 from blabber.settings import get_settings
 from blabber.state import live
-from blabber.state.auth import AuthState
+from blabber.state.auth import SESSION_STORAGE_KEY, AuthState
 
 log = logging.getLogger(__name__)
 PAGED_WINDOW_FACTOR = 4  # paged-in history may hold this many windows
@@ -112,13 +112,32 @@ class ChatState(rx.State):
         self.show_from_id = 0
         self.composer_error = ""  # an error about another room's draft
 
+    @rx.event
+    async def resume(self, stored_token: str):
+        """Carry on after the server lost this tab's state (e.g. Redis restarted).
+
+        The socket stayed open, so no hydrate re-sent the browser's stored
+        session and this tab looks logged out. The browser hands its stored
+        token back (``_resume_or_log_in``); it is checked exactly as on a page
+        load, and the page's own load handler runs again. A missing, wrong or
+        revoked token ends at /login like any logged-out tab. The composer is
+        not touched, so a draft survives and can be sent again.
+        """
+        auth = await self.get_state(AuthState)
+        if isinstance(stored_token, str) and stored_token and not auth.auth_token:
+            auth.auth_token = stored_token[:200]
+        if await self._user() is None:
+            auth.auth_token = ""
+            return rx.redirect(routes.LOGIN)
+        return ChatState.open_room if "/rooms/" in self.router.url.path else ChatState.open_home
+
     # -- page loads ----------------------------------------------------------
     @rx.event
     async def open_home(self):
         """on_load of ``/``: the shell with my rooms and no room open."""
         user = await self._user()
         if user is None:
-            return rx.redirect(routes.LOGIN)
+            return _resume_or_log_in()
         self._leave_view()
         self.rooms = await self._my_rooms(user[0])
         await self._follow(user[0])
@@ -135,7 +154,7 @@ class ChatState(rx.State):
         """on_load of ``/rooms/<name>``: membership check, then the room's live feed."""
         user = await self._user()
         if user is None:
-            yield rx.redirect(routes.LOGIN)
+            yield _resume_or_log_in()
             return
         user_id = user[0]
         name = urllib.parse.unquote(self.router.url.path.rsplit("/rooms/", 1)[-1]).strip("/")
@@ -203,7 +222,7 @@ class ChatState(rx.State):
         self.join_error = ""
         user = await self._user()
         if user is None:
-            return rx.redirect(routes.LOGIN)
+            return _resume_or_log_in()
         self.joining = True
         try:
             room = await db.run_in_session(
@@ -284,7 +303,7 @@ class ChatState(rx.State):
         self.composer_error = ""
         user = await self._user()
         if user is None:
-            return rx.redirect(routes.LOGIN)
+            return _resume_or_log_in()
         body = str(form_data.get("body", ""))
         if not body.strip():
             return None
@@ -333,7 +352,7 @@ class ChatState(rx.State):
         """Leave the open room (``Leave room``)."""
         user = await self._user()
         if user is None:
-            return rx.redirect(routes.LOGIN)
+            return _resume_or_log_in()
         if not self._room_id:
             return None
         try:
@@ -481,6 +500,13 @@ def _notify(title: str, body: str) -> list:
         f" {{ new Notification({json.dumps(title)}, {{body: {json.dumps(body)}}}); }}"
     )
     return [rx.toast.info(title), rx.call_script(script)]
+
+
+def _resume_or_log_in():
+    """What a handler answers a tab without a verified user: try its stored session first."""
+    return rx.call_script(
+        f"localStorage.getItem({json.dumps(SESSION_STORAGE_KEY)}) || ''", callback=ChatState.resume
+    )
 
 
 async def _sync_presence_now() -> None:

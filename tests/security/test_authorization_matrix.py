@@ -115,6 +115,11 @@ MATRIX: dict[tuple[str, str], Calls] = {
     ("ChatState", "kick"): _targets("user_id"),
     ("ChatState", "unban"): _targets("user_id"),
     ("ChatState", "dismiss_notice"): _no_args,
+    ("ChatState", "resume"): lambda c, _r: [
+        (f"/rooms/{c['room']}", {"stored_token": "forged-" + uuid.uuid4().hex}),
+        (f"/rooms/{c['room']}", {"stored_token": {"user_id": c["alice_id"]}}),
+        (None, {"stored_token": ""}),
+    ],
     ("ChatState", "setvar"): _setvar("room_name", "is_admin", "members"),
     ("AuthState", "require_login"): _no_args,
     ("AuthState", "skip_if_signed_in"): _no_args,
