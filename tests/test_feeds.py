@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from blabber.realtime.feeds import RoomFeed, empty_snapshot, typing_label
+from blabber.realtime.feeds import (
+    RoomFeed,
+    empty_snapshot,
+    parse_seen_marker,
+    seen_marker,
+    typing_label,
+)
 
 
 def m(i: int, author: str = "alice") -> dict:
@@ -22,8 +28,9 @@ def fresh(window: int = 6, tail_max: int = 3, loaded: list[int] = (), has_older=
 def test_a_new_message_resends_only_the_short_tail():
     feed = fresh(loaded=[1, 2, 3])
     payload, trimmed = feed.add([m(4)])
-    assert set(payload) == {"tail", "first_id", "has_older"}
+    assert set(payload) == {"tail", "first_id", "has_older", "seen"}
     assert ids(payload["tail"]) == [4]
+    assert payload["seen"] == "1:4"  # the tab's catch-up cursor: room 1, newest id 4
     assert trimmed == []
     payload, _ = feed.add([m(5)])
     assert ids(payload["tail"]) == [4, 5]
@@ -91,3 +98,10 @@ def test_snapshot_has_every_var_an_empty_one_clears_them():
     assert snap["room"] == "general" and snap["admins"] == ["alice"]
     assert snap["member_count"] == 5 and snap["typing_text"] == "bob is typing"
     assert empty_snapshot(True)["degraded"] is True
+
+
+def test_the_catch_up_cursor_is_only_trusted_for_its_own_room():
+    assert parse_seen_marker(seen_marker(7, 120), 7) == 120
+    assert parse_seen_marker("7:120", 8) == 0  # another room's cursor
+    for junk in ("", "7:", "7:-1", "7:1e9", ":5", None, 7, "7:" + "9" * 50, ["7:1"]):
+        assert parse_seen_marker(junk, 7) == 0, junk

@@ -121,6 +121,9 @@ class RoomFeed:
             "tail": self.messages[self.split :],
             "first_id": self.first_id,
             "has_older": self.has_older,
+            # The browser keeps this in sessionStorage and hands it back on a
+            # reconnect (hydrate), so the tab can catch up from what it saw.
+            "seen": seen_marker(self.room_id, self.last_id),
         }
         if with_recent:
             out["recent"] = self.messages[: self.split]
@@ -180,6 +183,25 @@ class RoomFeed:
         }
 
 
+def seen_marker(room_id: int, message_id: int) -> str:
+    """``"<room id>:<newest message id shown>"``, the tab's catch-up cursor."""
+    return f"{room_id}:{message_id}"
+
+
+def parse_seen_marker(marker: object, room_id: int) -> int:
+    """The newest id a tab had seen in ``room_id`` (0 if unknown or another room).
+
+    The marker comes back from the browser, so anything malformed is 0: it is
+    only a cursor, and every read it drives checks membership.
+    """
+    if not isinstance(marker, str) or len(marker) > 40:
+        return 0
+    room, _, seen = marker.partition(":")
+    if room != str(room_id) or not seen.isdigit():
+        return 0
+    return int(seen)
+
+
 def empty_snapshot(degraded: bool) -> Payload:
     """What a tab that shows no room holds (so nothing of the last room lingers)."""
     return {
@@ -194,4 +216,5 @@ def empty_snapshot(degraded: bool) -> Payload:
         "online_count": 0,
         "typing_text": "",
         "degraded": degraded,
+        "seen": "",
     }

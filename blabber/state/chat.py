@@ -25,6 +25,7 @@ import reflex as rx
 
 from blabber import db, routes
 from blabber.realtime import events as ev
+from blabber.realtime.feeds import parse_seen_marker
 from blabber.realtime.hub import RESYNC, get_hub
 from blabber.services import messages, rooms, typing
 from blabber.services.errors import NotAllowed, NotFound, ServiceError
@@ -32,6 +33,7 @@ from blabber.services.views import BanView, MessageView, RoomSummary
 from blabber.settings import get_settings
 from blabber.state import live
 from blabber.state.auth import SESSION_STORAGE_KEY, AuthState
+from blabber.state.feed import FeedState
 
 log = logging.getLogger(__name__)
 PAGED_WINDOW_FACTOR = 4  # paged-in history may hold this many windows
@@ -74,6 +76,7 @@ class ChatState(rx.State):
     _typing_sent_at: float = 0.0
     _me_id: int = 0  # copy of the verified identity, refreshed by every handler
     _me_name: str = ""
+    _seen_used: str = ""  # the last catch-up cursor acted on (see _load_room)
 
     # -- identity ------------------------------------------------------------
     async def _user(self) -> tuple[int, str] | None:
@@ -184,6 +187,11 @@ class ChatState(rx.State):
         self.notice = ""  # e.g. an earlier "not a member" that no longer applies
         try:
             await self._load_room(user_id)
+            # This tab's own view (how far back it shows) reaches the browser
+            # before the feed does, so the feed never flashes unfiltered.
+            yield
+            await self._follow(user_id)
+            await _sync_presence_now()
         except ServiceError as err:
             self.notice = err.message
         except Exception:
@@ -197,13 +205,38 @@ class ChatState(rx.State):
         page = get_settings().history_page_size
         shown = feed.messages[-page:]
         self.show_from_id = shown[0]["id"] if shown else 0
+        # The browser's catch-up cursor arrives with each (re)hydrate. Use each
+        # value once: navigating away and back is not a reconnect.
+        marker = (await self.get_state(FeedState)).seen
+        seen = parse_seen_marker(marker, room_id) if marker != self._seen_used else 0
+        self._seen_used = marker
+        if seen:
+            await self._catch_up(user_id, feed, seen)
         await self._refresh_admin(user_id)
         self.rooms = [
             RoomSummary(id=r.id, name=r.name, unread=0) if r.id == room_id else r
             for r in await self._my_rooms(user_id)
         ]
-        await self._follow(user_id)
-        await _sync_presence_now()
+
+    async def _catch_up(self, user_id: int, feed, seen: int) -> None:
+        """Back after a disconnect: show every message after ``seen``, none twice.
+
+        Within the feed that is only a lower ``show_from_id``; a longer absence
+        pages the gap between ``seen`` and the feed from the database (up to
+        one page of ``MAX_PAGE``; anything older stays behind "Load older").
+        """
+        if not feed.messages or seen >= feed.last_id:
+            return
+        if seen >= feed.first_id:
+            after = [m["id"] for m in feed.messages if m["id"] > seen]
+            self.show_from_id = min(self.show_from_id, after[0])
+            return
+        missed = await db.run_in_session(
+            messages.messages_before, user_id, self._room_id, feed.first_id, messages.MAX_PAGE
+        )
+        self.messages = [m for m in missed if m.id > seen]
+        self.has_older = bool(self.messages)  # ``seen`` itself, at least, is older
+        self.show_from_id = 0
 
     async def _refresh_admin(self, user_id: int) -> None:
         room_id = self._room_id

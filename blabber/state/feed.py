@@ -33,3 +33,7 @@ class FeedState(rx.State):
     online_count: int = 0
     # Live delivery is interrupted on this worker (broker down): say so.
     degraded: bool = False
+    # "<room id>:<newest id shown>", kept in the tab's sessionStorage: after a
+    # reconnect (network drop, worker restart, laptop sleep) the hydrate hands
+    # it back and opening the room shows everything after it.
+    seen: str = rx.SessionStorage("", name="blabber_feed_seen")

@@ -63,15 +63,25 @@ _syncs_started = 0
 
 
 async def deliver(token: str, batch: list[Event]) -> None:
-    """Apply a batch of events to one tab's ChatState and push the delta."""
+    """Apply a batch of events to one tab's ChatState, move its feed, push the delta."""
+    frontend = await _apply(token, batch)
+    # Kicked or logged out: the socket must stop receiving the room's feed now.
+    await follow(token)
+    await _send_frontend_events(token, frontend)
+
+
+async def _apply(token: str, batch: list[Event]) -> list:
     from blabber.state.chat import ChatState
 
     assert _app is not None
     async with _app.modify_state(rx.BaseStateToken(ident=token, cls=ChatState)) as state:
         chat = state if isinstance(state, ChatState) else await state.get_state(ChatState)
-        frontend = await chat._apply_live_events(batch)
-    # Kicked or logged out: the socket must stop receiving the room's feed now.
-    await follow(token)
+        return await chat._apply_live_events(batch)
+
+
+async def _send_frontend_events(token: str, frontend: list) -> None:
+    if _app is None:
+        return
     if frontend and _app.event_namespace is not None:
         await _app.event_namespace.emit_update(
             update=StateUpdate(events=FrontendEvent.from_event_type(frontend)), token=token
@@ -212,7 +222,9 @@ async def publish_local(view: MessageView) -> None:
     it here makes the sender's own tab and neighbours instant, and keeps
     them right while the broker is down.
     """
-    await _publish_messages(view.room_id, [dataclasses.asdict(view)])
+    # Not awaited: the sender's handler holds its tab's state lock, and a
+    # feed roll-over may wait on paged tabs' state locks (see below).
+    _background(_publish_messages(view.room_id, [dataclasses.asdict(view)]))
 
 
 async def on_room_events(batch: list[Event]) -> None:
@@ -247,24 +259,50 @@ async def _publish_messages(room_id: int, views: list[dict[str, Any]]) -> None:
     hub = get_hub()
     if feed is None or hub is None:
         return
+    viewers = hub.viewers(room_id)
     async with _lock(room_id):
         payload, trimmed = feed.add(views)
         if not payload:
             return
         authors = {v.get("author") for v in views}
         stopped = any([feed.stopped_typing(a) for a in authors if a])
+        if trimmed:
+            await _hand_trimmed_to_paged_tabs(room_id, trimmed, viewers)
         await _emit(payload, to=f"{FEED_PREFIX}{room_id}")
-    viewers = hub.viewers(room_id)
     for tab in viewers.values():
         _read_marks[(tab.user_id, room_id)] = feed.last_id
     if stopped:
         await _publish_typing(room_id)
-    if trimmed:
-        # Tabs holding older history must keep it contiguous with the feed.
-        trim = Event(type="feed.trimmed", room_id=room_id, data={"messages": trimmed})
-        for token, tab in viewers.items():
-            if tab.paged:
-                _background(deliver(token, [trim]))
+
+
+TRIM_HANDOVER_SECONDS = 1.0
+
+
+async def _hand_trimmed_to_paged_tabs(room_id: int, trimmed: list, viewers: dict) -> None:
+    """Tabs holding history older than the feed take what it is about to drop.
+
+    Done *before* the feed's roll-over packet goes out (bounded by
+    ``TRIM_HANDOVER_SECONDS``; a slow tab finishes in the background), so such
+    a tab's history stays contiguous with the feed instead of showing a gap
+    for a moment. Only tabs that paged back or caught up from the database
+    are involved, and only once per roll-over.
+    """
+    trim = Event(type="feed.trimmed", room_id=room_id, data={"messages": trimmed})
+    tasks = [
+        asyncio.ensure_future(_apply(token, [trim])) for token, tab in viewers.items() if tab.paged
+    ]
+    if not tasks:
+        return
+    for task in tasks:
+        _BACKGROUND.add(task)
+        task.add_done_callback(_BACKGROUND.discard)
+        task.add_done_callback(_log_failure)
+    await asyncio.wait(tasks, timeout=TRIM_HANDOVER_SECONDS)
+
+
+def _log_failure(task: asyncio.Future) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.info("handing trimmed history to a tab failed: %s", task.exception())
 
 
 async def _publish_typing(room_id: int) -> None:

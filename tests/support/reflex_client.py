@@ -75,9 +75,20 @@ class ReflexClient:
         await self.emit_raw(f"{ROOT}.hydrate_and_load", {"vars": storage or {}})
 
     def storage(self) -> dict[str, Any]:
-        """What the browser's localStorage holds for this tab (the session token)."""
+        """What the browser's storage holds for this tab and re-sends on hydrate.
+
+        localStorage: the session token. sessionStorage: the room feed's
+        catch-up cursor (``FeedState.seen``), as ``state.js`` stores every
+        delta of a client-storage var.
+        """
+        stored = {}
         token = self.var(AUTH, "auth_token", "")
-        return {AUTH_TOKEN_KEY: token} if token else {}
+        if token:
+            stored[AUTH_TOKEN_KEY] = token
+        seen = self.var(FEED, "seen", "")
+        if seen:
+            stored[f"{FEED}.seen_rx_state_"] = seen
+        return stored
 
     async def reconnect(self, attempts: int = 40, delay: float = 0.25) -> None:
         """Reconnect like ``state.js`` after a dropped socket: same tab token, storage re-sent.
