@@ -11,7 +11,7 @@ export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup setup-dev migrate run test lint typecheck unit e2e build seed bench bench-quick clean
+.PHONY: setup setup-dev migrate run test lint typecheck unit e2e build seed bench bench-quick soak clean
 
 $(VENV)/.runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
@@ -60,6 +60,11 @@ bench: setup-dev
 
 bench-quick: setup-dev
 	$(PY) -m bench --quick
+
+## Soak: 5 min, 200 tabs, sends/typing/reconnects/joins on PostgreSQL + Redis; fails on any
+## loss, duplicate or reordering (bench/soak.py). E.g. `make soak SOAK_ARGS="--minutes 1"`.
+soak: setup-dev
+	$(PY) -m bench.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf .web .states data test-artifacts

@@ -236,7 +236,7 @@ class ChatState(rx.State):
         )
         self.messages = [m for m in missed if m.id > seen]
         self.has_older = bool(self.messages)  # ``seen`` itself, at least, is older
-        self.show_from_id = 0
+        self.show_from_id = self._after_history()
 
     async def _refresh_admin(self, user_id: int) -> None:
         room_id = self._room_id
@@ -307,7 +307,7 @@ class ChatState(rx.State):
         else:
             self.has_older = len(page) > want
             self.messages = page[-want:] + self.messages
-            self.show_from_id = 0  # the whole feed follows the paged history
+            self.show_from_id = self._after_history()
             window = get_settings().message_window * PAGED_WINDOW_FACTOR
             if len(self.messages) + (len(feed.messages) if feed else 0) > window:
                 # Reading far back: keep the oldest part contiguous, hide the
@@ -494,6 +494,13 @@ class ChatState(rx.State):
             merged = merged[-window:]
             self.has_older = True
         self.messages = merged
+        # Until the feed's roll-over packet arrives it still lists these rows:
+        # show them once, here, not again in the feed.
+        self.show_from_id = self._after_history()
+
+    def _after_history(self) -> int:
+        """Where the feed's shown part starts: just after the paged history (0: all of it)."""
+        return self.messages[-1].id + 1 if self.messages else 0
 
     def _count_unread(self, event: ev.Event) -> list:
         """A message in another of my rooms: count it in the sidebar and notify.

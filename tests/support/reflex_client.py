@@ -43,6 +43,7 @@ class ReflexClient:
         self.state: dict[str, dict[str, Any]] = {}
         self.deltas: list[dict[str, Any]] = []
         self.frontend_events: list[dict[str, Any]] = []
+        self._resuming = False
         self._changed = asyncio.Event()
         self.sio = socketio.AsyncClient(reconnection=False)
         self.sio.on("event", self._on_update, namespace=NAMESPACE)
@@ -53,8 +54,27 @@ class ReflexClient:
         self.deltas.append(delta)
         for substate, values in delta.items():
             self.state.setdefault(substate, {}).update(values)
-        self.frontend_events.extend(update.get("events") or [])
+        events = update.get("events") or []
+        self.frontend_events.extend(events)
+        for event in events:
+            await self._run_browser_side(event)
         self._changed.set()
+
+    async def _run_browser_side(self, event: dict[str, Any]) -> None:
+        """Do what the page's scripts would for the one script Blabber runs to recover.
+
+        A handler that finds the tab's server state lost asks the browser for
+        its stored session (``ChatState.resume``); the server answers with the
+        page's load handler, which the browser queues back. Other scripts
+        (toasts, notifications) need no answer.
+        """
+        payload = event.get("payload") or {}
+        if event.get("name") == "_call_script" and ".resume" in str(payload.get("callback")):
+            self._resuming = True
+            await self.call(CHAT, "resume", stored_token=self.var(AUTH, "auth_token", ""))
+        elif self._resuming and str(event.get("name", "")).endswith((".open_room", ".open_home")):
+            self._resuming = False
+            await self.emit_raw(event["name"], event.get("payload") or {})
 
     def var(self, substate: str, name: str, default: Any = None) -> Any:
         """The last value the server sent for ``name`` (``_rx_state_`` suffix optional)."""
