@@ -19,6 +19,7 @@ from blabber.realtime.hub import get_hub
 from blabber.services import accounts
 from blabber.services.errors import ServiceError
 from blabber.settings import get_settings
+from blabber.state import live
 
 # How long a validated token is trusted before it is checked again, so a
 # session revoked elsewhere stops working within this many seconds even if
@@ -170,4 +171,6 @@ class AuthState(rx.State):
             await db.run_in_session(accounts.log_out, token)
         self._forget()
         self.auth_token = ""
+        # The socket stays open on /login: it must leave its room feed now.
+        await live.follow(self.router.session.client_token)
         return rx.redirect(routes.LOGIN)

@@ -85,6 +85,8 @@ class ChatState(rx.State):
         # Remembered here so live deliveries need not load AuthState: with the
         # Redis state manager every extra substate is another fetch and write.
         self._me_id, self._me_name = (user_id, auth.username) if user_id else (0, "")
+        if not user_id:  # expired or revoked: no room feed for this socket any more
+            await live.follow(self._token())
         return (user_id, auth.username) if user_id else None
 
     def _token(self) -> str:

@@ -1,0 +1,77 @@
+"""A socket stops receiving a room's live feed the moment its tab loses access.
+
+The feed reaches a socket.io room of viewers, not individual tab states, so
+losing access must take the socket out of that room: being kicked, logging
+out (the socket stays open on /login), and a session revoked from another
+tab. After each, the room's next message must not arrive at all.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from tests.support.appserver import AppServer
+from tests.support.reflex_client import AUTH, CHAT, FEED, ReflexClient
+
+
+def uniq(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:6]}"
+
+
+async def tab(backend: AppServer, name: str, room: str) -> ReflexClient:
+    client = ReflexClient(backend.url)
+    await client.connect()
+    await client.sign_up(name)
+    await client.join(room)
+    return client
+
+
+def received_text(client: ReflexClient, since: int) -> str:
+    return json.dumps(client.received[since:])
+
+
+async def post(sender: ReflexClient, body: str) -> None:
+    await sender.call(CHAT, "send", form_data={"body": body, "client_id": uuid.uuid4().hex})
+    await sender.wait_for(lambda: body in [m["body"] for m in sender.messages()], timeout=10)
+
+
+async def test_logout_kick_and_revocation_each_stop_the_feed(backend):
+    room = uniq("feed")
+    alice = await tab(backend, uniq("alice"), room)
+    bob = await tab(backend, uniq("bob"), room)
+    carol = await tab(backend, uniq("carol"), room)
+    dave = await tab(backend, uniq("dave"), room)
+    # dave's second tab on the same session, as another browser tab would be.
+    dave_too = ReflexClient(backend.url)
+    await dave_too.connect(f"/rooms/{room}", dave.storage())
+    try:
+        await post(alice, "everyone sees this")
+        for client in (bob, carol, dave, dave_too):
+            await client.wait_for(
+                lambda c=client: "everyone sees this" in [m["body"] for m in c.messages()],
+                timeout=10,
+            )
+        marks = {c: len(c.received) for c in (bob, carol, dave_too)}
+
+        await bob.call(AUTH, "log_out")  # bob: logged out, socket still open
+        await bob.wait_for(lambda: not bob.var(AUTH, "auth_token"), timeout=10)
+        carol_id = next(
+            m["user_id"]
+            for m in alice.var(FEED, "members", [])
+            if m["username"].startswith("carol")
+        )
+        await alice.call(CHAT, "kick", user_id=carol_id)  # carol: kicked
+        await dave.call(AUTH, "log_out")  # dave's other tab: revoked elsewhere
+        await dave_too.wait_for(
+            lambda: any("/login" in json.dumps(e) for e in dave_too.frontend_events), timeout=10
+        )
+        await alice.settle(0.5)
+
+        await post(alice, "after they lost access")
+        await alice.settle(1.0)
+        for client in (bob, carol, dave_too):
+            assert "after they lost access" not in received_text(client, marks[client]), client
+    finally:
+        for client in (alice, bob, carol, dave, dave_too):
+            await client.close()
