@@ -1,4 +1,7 @@
-"""``python -m bench.profile``: py-spy the server's workers during a 100x10 fixed run.
+"""``python -m bench.profile [ROOMS MEMBERS RATE]``: py-spy the workers during a fixed run.
+
+Defaults to one room of 100 members at 10 msg/s; ``python -m bench.profile
+10 100 20`` profiles ten rooms of 100 (distinct people) at 20 msg/s in total.
 
 Writes collapsed stacks per worker to ``bench/results/profile-<pid>.txt``
 and prints the functions holding the most samples (self and inclusive), to
@@ -39,13 +42,24 @@ def top(path: Path, n: int = 25) -> str:
     return "\n".join(lines)
 
 
-async def drive(target: runner.Target, pids: list[int], seconds: float) -> list[Path]:
-    """Open a 100-member room, start py-spy on each worker, send 10 msg/s."""
+async def drive(
+    target: runner.Target,
+    pids: list[int],
+    seconds: float,
+    rooms: int = 1,
+    members: int = 100,
+    rate: float = 10,
+) -> list[Path]:
+    """Open the rooms, start py-spy on each worker, send ``rate`` msg/s in total."""
     from bench.stats import Ledger
 
-    name, users = target.new_room(100)
     ledger = Ledger()
-    clients, _ = await runner.open_clients(target, name, users, ledger)
+    all_rooms = []
+    for r in range(rooms):
+        name, users = target.new_room(members, first_user=r * members)
+        clients, _ = await runner.open_clients(target, name, users, ledger, offset=r * members)
+        all_rooms.append(clients)
+    await runner.warm_up(all_rooms)
     outs = [ROOT / "bench" / "results" / f"profile-{pid}.txt" for pid in pids]
     spies = [
         subprocess.Popen(
@@ -69,11 +83,12 @@ async def drive(target: runner.Target, pids: list[int], seconds: float) -> list[
         )
         for pid, out in zip(pids, outs, strict=True)
     ]
-    await runner.drive([clients], ledger, 10, seconds)
+    await runner.drive(all_rooms, ledger, rate, seconds)
     for spy in spies:
         spy.wait(60)
     print(ledger.summary(seconds).as_dict())
-    await runner.close_all(clients)
+    for clients in all_rooms:
+        await runner.close_all(clients)
     return outs
 
 
@@ -100,7 +115,9 @@ def main() -> None:
             "pg-redis", server.url, server.proc.pid, Protocol.from_web_dir(web), seeder
         )
         pids = [p.pid for p in target.probe.procs()[1:]]
-        for out in asyncio.run(drive(target, pids, 10)):
+        shape = [float(a) for a in sys.argv[1:4]]
+        rooms, members, rate = (int(shape[0]), int(shape[1]), shape[2]) if shape else (1, 100, 10)
+        for out in asyncio.run(drive(target, pids, 10, rooms, members, rate)):
             if out.exists():
                 print(top(out))
     finally:

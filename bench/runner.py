@@ -79,13 +79,17 @@ class Target:
         self.floor = floor
         self.rooms = 0
 
-    def new_room(self, members: int) -> tuple[str, list[tuple[int, str, str]]]:
-        """A fresh room with ``members`` bench users; returns its name and users."""
+    def new_room(self, members: int, first_user: int = 0) -> tuple[str, list[tuple[int, str, str]]]:
+        """A fresh room with bench users ``first_user`` .. ``+members``; its name and users.
+
+        Rooms of one scenario take distinct users (``first_user``), so "1,000
+        clients in 10 rooms of 100" are 1,000 people, each with one tab.
+        """
         self.rooms += 1
         name = f"bench{self.rooms}-{uuid.uuid4().hex[:6]}"
         if self.seeder is None:
-            return name, [(i, f"u{i}", "") for i in range(members)]
-        users = self.seeder.ensure_users(members)
+            return name, [(i, f"u{i}", "") for i in range(first_user, first_user + members)]
+        users = self.seeder.ensure_users(first_user + members)[first_user:]
         self.seeder.room(name, [u[0] for u in users])
         return name, users
 
@@ -204,7 +208,7 @@ async def fixed_rate(
     rss0 = target.probe.rss()
     try:
         for r in range(rooms):
-            name, users = target.new_room(members)
+            name, users = target.new_room(members, first_user=r * members)
             clients, secs = await open_clients(target, name, users, ledger, offset=r * members)
             all_rooms.append(clients)
             connect_s += secs
@@ -298,7 +302,7 @@ async def idle_capacity(target: Target, *, clients_n: int, rooms: int) -> dict[s
     start = time.perf_counter()
     try:
         for r in range(rooms):
-            name, users = target.new_room(per)
+            name, users = target.new_room(per, first_user=r * per)
             clients, _ = await open_clients(target, name, users, ledger, offset=r * per)
             opened += clients
         secs = time.perf_counter() - start

@@ -9,7 +9,7 @@ import pytest
 from blabber.realtime import events as ev
 from blabber.realtime.broker import MemoryBroker
 from blabber.realtime.events import Event
-from blabber.realtime.hub import Hub
+from blabber.realtime.hub import UNREAD, Hub
 
 
 class Recorder:
@@ -46,8 +46,15 @@ def hub(rec: Recorder) -> Hub:
     return h
 
 
-def msg(room_id: int, body: str = "x") -> Event:
-    return Event(type=ev.MESSAGE_CREATED, room_id=room_id, data={"body": body})
+def msg(room_id: int, body: str = "x", author_id: int = 99, kind: str = "user") -> Event:
+    data = {"id": len(body), "body": body, "kind": kind}
+    return Event(type=ev.MESSAGE_CREATED, room_id=room_id, user_id=author_id, data=data)
+
+
+def unread(items: list[Event]) -> dict[int, tuple[int, str]]:
+    """``{room id: (count, newest body)}`` of the one UNREAD event in ``items``."""
+    [event] = [e for e in items if e.type == UNREAD]
+    return {r["room_id"]: (r["count"], r["last"]["body"]) for r in event.data["rooms"]}
 
 
 def test_watch_forget_and_local_connections(hub):
@@ -114,7 +121,7 @@ def test_user_removed_and_session_revoked_go_to_that_users_tabs(hub):
     assert hub.targets(Event(type=ev.SESSION_REVOKED, user_id=None)) == set()
 
 
-async def test_batch_goes_to_feeds_once_and_to_each_tab_once_in_order(rec):
+async def test_batch_goes_to_feeds_once_and_unread_counts_to_each_tab_once(rec):
     feed_batches: list[list[Event]] = []
 
     async def on_room_events(batch: list[Event]) -> None:
@@ -128,9 +135,28 @@ async def test_batch_goes_to_feeds_once_and_to_each_tab_once_in_order(rec):
     await hub.dispatch(batch)
     assert feed_batches == [batch]
     assert len(rec.calls) == 2  # one call per tab that has something of its own
-    assert [[e.data.get("body") for e in items] for items in rec.to("alice-1")] == [["b"]]
-    assert [[e.data.get("body") for e in items] for items in rec.to("alice-2")] == [["a", "b", "c"]]
+    [alice_1] = rec.to("alice-1")
+    assert unread(alice_1) == {2: (1, "b")}  # it views room 1: that is the feed's
+    [alice_2] = rec.to("alice-2")
+    assert unread(alice_2) == {1: (2, "c"), 2: (1, "b")}
     assert rec.to("bob-1") == []
+
+
+async def test_unread_skips_own_messages_and_system_lines_and_coalesces_a_busy_spell(hub, rec):
+    await hub.dispatch([msg(1, "mine", author_id=1), msg(1, "bob joined", kind="system")])
+    assert rec.to("alice-2") == []
+    await hub.dispatch([msg(1, "first")])
+    assert unread(rec.to("alice-2")[0]) == {1: (1, "first")}  # leading edge: at once
+    await hub.dispatch([msg(1, "second")])
+    await hub.dispatch([msg(1, "third")])
+    assert len(rec.to("alice-2")) == 1  # a busy spell waits for the flush
+    await hub.flush_unread()
+    assert len(rec.to("alice-2")) == 1  # not due yet
+    hub._unread_sent_at["alice-2"] -= 10  # the interval has passed
+    await hub.flush_unread()
+    assert unread(rec.to("alice-2")[1]) == {1: (2, "third")}
+    hub.forget("alice-2")
+    assert "alice-2" not in hub._unread and "alice-2" not in hub._unread_sent_at
 
 
 async def test_one_failing_tab_does_not_stop_the_others(hub, rec, caplog):
@@ -163,15 +189,18 @@ async def test_run_consumes_from_the_broker(hub, rec):
         await asyncio.wait_for(rec.arrived.wait(), 2)
         while rec.tokens() != {"alice-1", "alice-2"}:
             await asyncio.sleep(0.01)
-        assert all([e.data["body"] for e in items] == ["hello"] for _, items in rec.calls)
-        # events published together arrive together, in order
+        assert all(unread(items) == {2: (1, "hello")} for _, items in rec.calls)
+        # events published together are counted together, the newest last
         rec.calls.clear()
+        hub._unread_sent_at.clear()
         for body in ("1", "2", "3"):
             hub.broker.publish(msg(1, body))
         await asyncio.sleep(0.05)
-        bodies = [e.data["body"] for items in rec.to("alice-2") for e in items]
-        assert bodies == ["1", "2", "3"]
-        assert len(rec.to("alice-2")) == 1
+        hub._unread_sent_at = {t: v - 10 for t, v in hub._unread_sent_at.items()}
+        await hub.flush_unread()
+        counted = [unread(items) for items in rec.to("alice-2")]
+        assert sum(c[1][0] for c in counted) == 3
+        assert counted[-1][1][1] == "3"
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

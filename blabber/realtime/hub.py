@@ -26,6 +26,7 @@ import dataclasses
 import logging
 import os
 import socket
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Iterable
@@ -40,6 +41,8 @@ Deliver = Callable[[str, list[Event]], Awaitable[None]]
 RoomEvents = Callable[[list[Event]], Awaitable[None]]
 StatusChanged = Callable[[bool], Awaitable[None]]
 RESYNC = "hub.resync"  # the broker came back: catch up from the database
+UNREAD = "hub.unread"  # new messages in rooms a tab is not viewing, counted per room
+UNREAD_EVERY_SECONDS = 2.0  # a tab hears about other rooms at most this often
 
 
 async def _nothing(_: object) -> None:
@@ -78,6 +81,9 @@ class Hub:
         self._by_room: dict[int, set[str]] = defaultdict(set)  # rooms a tab's user is in
         self._by_user: dict[int, set[str]] = defaultdict(set)
         self._sem = asyncio.Semaphore(concurrency)
+        # Unread counts waiting for a tab: token -> room id -> (count, newest message).
+        self._unread: dict[str, dict[int, tuple[int, dict]]] = {}
+        self._unread_sent_at: dict[str, float] = {}
         self.connected = asyncio.Event()  # set while the subscription is live
         self.degraded = False
 
@@ -110,6 +116,8 @@ class Hub:
     def forget(self, token: str) -> None:
         """Drop a tab (closed, logged out, or re-registering)."""
         tab = self.tabs.pop(token, None)
+        self._unread.pop(token, None)
+        self._unread_sent_at.pop(token, None)
         if tab is None:
             return
         self._discard(self._by_user, tab.user_id, token)
@@ -178,17 +186,74 @@ class Hub:
             log.exception("room feed update failed")
         per_tab: dict[str, list[Event]] = defaultdict(list)
         for event in batch:
+            if event.type == ev.MESSAGE_CREATED:
+                self._count_unread(event)
+                continue
             for token in self.targets(event):
                 per_tab[token].append(event)
+        now = time.monotonic()
+        for token in list(self._unread):
+            # Leading edge: a tab that has heard nothing for a while hears now;
+            # in a busy spell its counts wait for the next flush.
+            if now - self._unread_sent_at.get(token, 0.0) >= UNREAD_EVERY_SECONDS:
+                per_tab[token].append(self._take_unread(token, now))
 
-        async def one(token: str, items: list[Event]) -> None:
-            async with self._sem:
-                try:
-                    await self.deliver(token, items)
-                except Exception:  # one broken tab must not stop the others
-                    log.exception("delivery to a tab failed")
+        await asyncio.gather(*(self._one(t, items) for t, items in per_tab.items()))
 
-        await asyncio.gather(*(one(t, items) for t, items in per_tab.items()))
+    async def _one(self, token: str, items: list[Event]) -> None:
+        async with self._sem:
+            try:
+                await self.deliver(token, items)
+            except Exception:  # one broken tab must not stop the others
+                log.exception("delivery to a tab failed")
+
+    # -- unread counts ---------------------------------------------------------
+    def _count_unread(self, event: Event) -> None:
+        """Count a message for the member tabs not viewing its room.
+
+        With many rooms per person, one message concerns many tabs: a state
+        update per tab per message was the bench's bottleneck (10 rooms x 100
+        members). Counts are folded per tab and room and delivered at most
+        every ``UNREAD_EVERY_SECONDS``. The author's own tabs and system lines
+        ("bob joined") do not count, matching ``rooms.list_my_rooms``.
+        """
+        if event.data.get("kind") != "user":
+            return
+        for token in self.targets(event):
+            if self.tabs[token].user_id == event.user_id:
+                continue
+            rooms = self._unread.setdefault(token, {})
+            count, _ = rooms.get(event.room_id or 0, (0, {}))
+            rooms[event.room_id or 0] = (count + 1, event.data)
+
+    def _take_unread(self, token: str, now: float) -> Event:
+        rooms = self._unread.pop(token, {})
+        self._unread_sent_at[token] = now
+        return Event(
+            type=UNREAD,
+            data={
+                "rooms": [
+                    {"room_id": room_id, "count": count, "last": last}
+                    for room_id, (count, last) in rooms.items()
+                ]
+            },
+        )
+
+    async def flush_unread(self) -> None:
+        """Deliver the unread counts that waited out a busy spell."""
+        now = time.monotonic()
+        due = [
+            t
+            for t in self._unread
+            if now - self._unread_sent_at.get(t, 0.0) >= UNREAD_EVERY_SECONDS
+        ]
+        await asyncio.gather(*(self._one(t, [self._take_unread(t, now)]) for t in due))
+
+    async def run_unread_flusher(self) -> None:
+        """Flush waiting unread counts forever (a lifespan task next to :meth:`run`)."""
+        while True:
+            await asyncio.sleep(UNREAD_EVERY_SECONDS / 4)
+            await self.flush_unread()
 
     # -- lifecycle -----------------------------------------------------------
     async def run(self, *, retry_seconds: float = 1.0) -> None:

@@ -126,7 +126,13 @@ def send_message(
     )
     publish_on_commit(
         session,
-        events.Event(type=events.MESSAGE_CREATED, room_id=room_id, data=dataclasses.asdict(view)),
+        # ``user_id`` is the author: hubs skip it when counting unread messages.
+        events.Event(
+            type=events.MESSAGE_CREATED,
+            room_id=room_id,
+            user_id=user_id,
+            data=dataclasses.asdict(view),
+        ),
     )
     session.commit()
     return view

@@ -26,7 +26,7 @@ import reflex as rx
 from blabber import db, routes
 from blabber.realtime import events as ev
 from blabber.realtime.feeds import parse_seen_marker
-from blabber.realtime.hub import RESYNC, get_hub
+from blabber.realtime.hub import RESYNC, UNREAD, get_hub
 from blabber.services import messages, rooms, typing
 from blabber.services.errors import NotAllowed, NotFound, ServiceError
 from blabber.services.views import BanView, MessageView, RoomSummary
@@ -454,8 +454,8 @@ class ChatState(rx.State):
                     return [rx.redirect(routes.LOGIN)]
             elif not user_id:
                 continue
-            elif event.type == ev.MESSAGE_CREATED and event.room_id != self._room_id:
-                out += self._count_unread(event)
+            elif event.type == UNREAD:
+                out += self._count_unread(event.data.get("rooms", []))
             elif event.type == ev.USER_REMOVED:
                 out += self._on_removed(event, user_id)
             elif event.type == ev.MEMBERSHIP_CHANGED:
@@ -504,21 +504,24 @@ class ChatState(rx.State):
         """Where the feed's shown part starts: just after the paged history (0: all of it)."""
         return self.messages[-1].id + 1 if self.messages else 0
 
-    def _count_unread(self, event: ev.Event) -> list:
-        """A message in another of my rooms: count it in the sidebar and notify.
+    def _count_unread(self, counts: list[dict]) -> list:
+        """New messages in my other rooms: raise the sidebar badges, notify once.
 
-        Only other people's user messages count, matching ``list_my_rooms``,
-        so the badge does not change on reload.
+        The hub folds them per room (``hub.UNREAD``), without my own and
+        without system lines, matching ``list_my_rooms``, so a badge does not
+        change on reload. One toast per delivery, naming the newest message.
         """
-        data = event.data
-        room = next((r for r in self.rooms if r.id == event.room_id), None)
-        if room is None or data.get("kind") != "user" or data.get("author") == self._me_name:
+        mine = {r.id: r for r in self.rooms}
+        fresh = [c for c in counts if c.get("room_id") in mine and c["room_id"] != self._room_id]
+        if not fresh:
             return []
-        self.rooms = [
-            RoomSummary(r.id, r.name, r.unread + 1) if r.id == room.id else r for r in self.rooms
-        ]
-        body = str(data.get("body", ""))
-        return _notify(f"New message in {room.name}", f"{data.get('author', '')}: {body[:120]}")
+        added = {c["room_id"]: int(c.get("count", 0)) for c in fresh}
+        self.rooms = [RoomSummary(r.id, r.name, r.unread + added.get(r.id, 0)) for r in self.rooms]
+        newest = max(fresh, key=lambda c: c.get("last", {}).get("id", 0))
+        last = newest.get("last", {})
+        room_name = mine[newest["room_id"]].name
+        body = f"{last.get('author', '')}: {str(last.get('body', ''))[:120]}"
+        return _notify(f"New message in {room_name}", body)
 
     def _on_removed(self, event: ev.Event, user_id: int) -> list:
         room_name = str(event.data.get("room_name", ""))

@@ -478,7 +478,11 @@ async def run_realtime(app: rx.App) -> None:
     _app = app
     hub = Hub(get_broker(), deliver, on_room_events=on_room_events, on_status=announce_status)
     set_hub(hub)
-    tasks = [asyncio.create_task(hub.run()), asyncio.create_task(_housekeeping_loop())]
+    tasks = [
+        asyncio.create_task(hub.run()),
+        asyncio.create_task(hub.run_unread_flusher()),
+        asyncio.create_task(_housekeeping_loop()),
+    ]
     try:
         await asyncio.gather(*tasks)
     finally:
