@@ -203,7 +203,7 @@ class ChatState(rx.State):
 
     async def _load_room(self, user_id: int) -> None:
         room_id = self._room_id
-        feed = await live.open_feed(self._token(), room_id, self.room_name)
+        feed = await live.open_feed(room_id, self.room_name)
         page = get_settings().history_page_size
         shown = feed.messages[-page:]
         self.show_from_id = shown[0]["id"] if shown else 0

@@ -205,7 +205,7 @@ async def follow(token: str) -> None:
             _read_marks[(tab.user_id, room_id)] = feed.last_id
 
 
-async def open_feed(token: str, room_id: int, room_name: str) -> RoomFeed:
+async def open_feed(room_id: int, room_name: str) -> RoomFeed:
     """Load (or reuse) a room's feed before a tab shows it; raises if the DB is down."""
     return await _feed(room_id, room_name)
 
