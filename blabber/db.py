@@ -83,9 +83,19 @@ def _lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PASSWORD_THREAD_NICENESS)
 
 
-_PASSWORD_THREADS = ThreadPoolExecutor(
-    max_workers=2, thread_name_prefix="blabber-bcrypt", initializer=_lower_priority
-)
+@functools.cache
+def password_threads() -> ThreadPoolExecutor:
+    """The hashing pool: ``BLABBER_PASSWORD_THREADS`` threads (default 1 per worker).
+
+    One niced thread per worker measured best for chat under a login storm
+    (bench/RESULTS.md: p99 1.9-2.9x idle with 1, 2.1-3.9x with 2) with the
+    same log-ins completed, as 2 workers already use both cores.
+    """
+    return ThreadPoolExecutor(
+        max_workers=max(1, get_settings().password_threads),
+        thread_name_prefix="blabber-bcrypt",
+        initializer=_lower_priority,
+    )
 
 
 async def _in_pool(pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
@@ -100,4 +110,4 @@ async def run_in_session(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 async def run_password_work(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Like :func:`run_in_session`, for services that hash or check passwords."""
-    return await _in_pool(_PASSWORD_THREADS, fn, *args, **kwargs)
+    return await _in_pool(password_threads(), fn, *args, **kwargs)

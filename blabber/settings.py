@@ -70,6 +70,7 @@ class Settings:
     history_page_size: int = 10
     message_window: int = 50
     bcrypt_rounds: int = 12
+    password_threads: int = 1
     presence_ttl_seconds: int = 45
     production: bool = False
     secret_key: str = DEFAULT_SECRET_KEY
@@ -134,6 +135,7 @@ class Settings:
             history_page_size=_int(env, "BLABBER_HISTORY_PAGE_SIZE", 10),
             message_window=_int(env, "BLABBER_MESSAGE_WINDOW", 50),
             bcrypt_rounds=_int(env, "BLABBER_BCRYPT_ROUNDS", 12),
+            password_threads=_int(env, "BLABBER_PASSWORD_THREADS", 1),
             presence_ttl_seconds=_int(env, "BLABBER_PRESENCE_TTL_SECONDS", 45),
             production=env.get("BLABBER_ENV", "").lower() == "production",
             secret_key=env.get("BLABBER_SECRET_KEY") or DEFAULT_SECRET_KEY,

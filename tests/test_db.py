@@ -21,4 +21,4 @@ def test_password_threads_run_at_the_lowest_cpu_priority():
     assert seen == [db.PASSWORD_THREAD_NICENESS]
     # The process itself (its event loop) keeps its priority.
     assert os.getpriority(os.PRIO_PROCESS, 0) < db.PASSWORD_THREAD_NICENESS
-    assert db._PASSWORD_THREADS._initializer is db._lower_priority
+    assert db.password_threads()._initializer is db._lower_priority

@@ -39,6 +39,7 @@ def test_env_overrides():
             "BLABBER_MESSAGE_MAX_CHARS": "500",
             "BLABBER_MESSAGE_BURST": " 3 ",
             "BLABBER_BCRYPT_ROUNDS": "13",
+            "BLABBER_PASSWORD_THREADS": "2",
             "BLABBER_ENV": "Production",
         }
     )
@@ -50,6 +51,7 @@ def test_env_overrides():
     assert s.message_max_chars == 500
     assert s.message_burst == 3
     assert s.bcrypt_rounds == 13
+    assert s.password_threads == 2
     assert s.production is True
 
 
