@@ -40,7 +40,12 @@ def web_dir() -> Path:
     from tests.support import appserver
 
     cached = appserver.ARTIFACTS / "web-bench"
-    if (cached / "build" / "client" / "index.html").exists():
+    index = cached / "build" / "client" / "index.html"
+    # The build carries the state schema hash the server checks on connect;
+    # a build older than the app's code would be told to reload on every
+    # connection, so rebuild whenever any module of the app changed since.
+    newest_source = max(p.stat().st_mtime for p in (ROOT / "blabber").rglob("*.py"))
+    if index.exists() and index.stat().st_mtime > newest_source:
         return cached
     built = appserver.build_frontend(appserver.free_port())
     if cached.exists():
