@@ -30,6 +30,8 @@ from typing import Any
 Payload = dict[str, Any]
 MEMBERS_SHOWN = 100  # rows of the Members panel; the count says how many more exist
 MAX_TYPERS = 10
+# Event to a tab that paged back: the feed is dropping these, keep them in history.
+FEED_TRIMMED = "feed.trimmed"
 
 
 def typing_label(names: list[str]) -> str:

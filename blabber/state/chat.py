@@ -25,7 +25,7 @@ import reflex as rx
 
 from blabber import db, routes
 from blabber.realtime import events as ev
-from blabber.realtime.feeds import parse_seen_marker
+from blabber.realtime.feeds import FEED_TRIMMED, parse_seen_marker
 from blabber.realtime.hub import RESYNC, UNREAD, get_hub
 from blabber.services import messages, rooms, typing
 from blabber.services.errors import NotAllowed, NotFound, ServiceError
@@ -471,7 +471,7 @@ class ChatState(rx.State):
                         self._leave_view()
                         out.append(rx.redirect(routes.HOME))
                 self._watch(user_id)
-            elif event.type == "feed.trimmed" and event.room_id == self._room_id:
+            elif event.type == FEED_TRIMMED and event.room_id == self._room_id:
                 self._keep_trimmed(event.data.get("messages", []))
             elif event.type == RESYNC:
                 self.rooms = [

@@ -34,7 +34,13 @@ from blabber import db
 from blabber.realtime import events as ev
 from blabber.realtime.broker import get_broker
 from blabber.realtime.events import Event
-from blabber.realtime.feeds import MEMBERS_SHOWN, Payload, RoomFeed, empty_snapshot
+from blabber.realtime.feeds import (
+    FEED_TRIMMED,
+    MEMBERS_SHOWN,
+    Payload,
+    RoomFeed,
+    empty_snapshot,
+)
 from blabber.realtime.hub import RESYNC, Hub, get_hub, set_hub
 from blabber.services import messages, presence, rooms
 from blabber.services.views import MessageView
@@ -287,7 +293,7 @@ async def _hand_trimmed_to_paged_tabs(room_id: int, trimmed: list, viewers: dict
     for a moment. Only tabs that paged back or caught up from the database
     are involved, and only once per roll-over.
     """
-    trim = Event(type="feed.trimmed", room_id=room_id, data={"messages": trimmed})
+    trim = Event(type=FEED_TRIMMED, room_id=room_id, data={"messages": trimmed})
     tasks = [
         asyncio.ensure_future(_apply(token, [trim])) for token, tab in viewers.items() if tab.paged
     ]
