@@ -192,6 +192,13 @@ def list_members(
 ) -> list[MemberView]:
     """Everyone in the room, admin first then by name; only members may look."""
     require_member(session, user_id, room_id)
+    return _member_views(session, room_id, online_ids)
+
+
+def _member_views(
+    session: Session, room_id: int, online_ids: set[int] | frozenset[int]
+) -> list[MemberView]:
+    """Every member of a room, admin first then by name (no access check)."""
     rows = session.exec(
         select(User.id, User.username, Membership.role)
         .join(Membership, col(Membership.user_id) == User.id)
@@ -213,16 +220,7 @@ def members_panel(
     panel shows who is here now, not an alphabetical wall. For a worker's room
     feed, shown only to tabs whose membership was checked when they opened it.
     """
-    rows = session.exec(
-        select(User.id, User.username, Membership.role)
-        .join(Membership, col(Membership.user_id) == User.id)
-        .where(Membership.room_id == room_id)
-        .order_by(Membership.role, User.username_key)
-    ).all()
-    views = [
-        MemberView(user_id=r[0] or 0, username=r[1], role=r[2], online=r[0] in online_ids)
-        for r in rows
-    ]
+    views = _member_views(session, room_id, online_ids)
     views.sort(key=lambda m: (m.role != "admin", not m.online))  # stable: names stay sorted
     return views[:limit], len(views)
 

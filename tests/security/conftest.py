@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from tests.support import appserver
+from tests.support.reflex_client import ReflexClient
 
 # Fast hashing: these tests sign up dozens of users. (start_server already
 # lifts the per-address limits; test_rate_limits.py sets strict ones.)
@@ -46,3 +48,25 @@ def backend_db(backend: appserver.AppServer) -> Iterator[sa.Engine]:
     engine = sa.create_engine(backend.database_url)  # type: ignore[attr-defined]
     yield engine
     engine.dispose()
+
+
+def uniq(prefix: str = "u") -> str:
+    """A fresh name, so tests sharing one backend never collide."""
+    return f"{prefix}{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture
+async def clients() -> AsyncIterator[list[ReflexClient]]:
+    """Tabs opened with :func:`tab`, closed after the test."""
+    made: list[ReflexClient] = []
+    yield made
+    for client in made:
+        await client.close()
+
+
+async def tab(backend: appserver.AppServer, made: list[ReflexClient]) -> ReflexClient:
+    """A connected tab on ``backend``, closed by the ``clients`` fixture."""
+    client = ReflexClient(backend.url)
+    await client.connect()
+    made.append(client)
+    return client

@@ -27,12 +27,13 @@ import importlib
 import json
 import pkgutil
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from tests.security.conftest import tab, uniq
 from tests.support.appserver import AppServer
 from tests.support.reflex_client import AUTH, CHAT, ReflexClient
 
@@ -207,25 +208,6 @@ def room_ids_in(payload: Any) -> set[int]:
         for value in payload:
             found |= room_ids_in(value)
     return found
-
-
-@pytest.fixture
-async def clients(backend: AppServer) -> AsyncIterator[list[ReflexClient]]:
-    made: list[ReflexClient] = []
-    yield made
-    for client in made:
-        await client.close()
-
-
-async def tab(backend: AppServer, made: list[ReflexClient]) -> ReflexClient:
-    client = ReflexClient(backend.url)
-    await client.connect()
-    made.append(client)
-    return client
-
-
-def uniq(prefix: str) -> str:
-    return f"{prefix}{uuid.uuid4().hex[:6]}"
 
 
 def ids_from_db(engine: sa.Engine, table: str, column: str, names: list[str]) -> list[int]:

@@ -11,12 +11,9 @@ from __future__ import annotations
 import json
 import uuid
 
+from tests.security.conftest import uniq
 from tests.support.appserver import AppServer
 from tests.support.reflex_client import AUTH, CHAT, FEED, ReflexClient
-
-
-def uniq(prefix: str) -> str:
-    return f"{prefix}{uuid.uuid4().hex[:6]}"
 
 
 async def tab(backend: AppServer, name: str, room: str) -> ReflexClient:

@@ -11,34 +11,12 @@ see.
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import AsyncIterator
 
-import pytest
 import sqlalchemy as sa
 
+from tests.security.conftest import tab, uniq
 from tests.security.test_authorization_matrix import ids_from_db, room_ids_in
-from tests.support.appserver import AppServer
-from tests.support.reflex_client import AUTH, CHAT, ReflexClient
-
-
-def uniq(prefix: str) -> str:
-    return f"{prefix}{uuid.uuid4().hex[:6]}"
-
-
-@pytest.fixture
-async def clients(backend: AppServer) -> AsyncIterator[list[ReflexClient]]:
-    made: list[ReflexClient] = []
-    yield made
-    for client in made:
-        await client.close()
-
-
-async def tab(backend: AppServer, made: list[ReflexClient]) -> ReflexClient:
-    client = ReflexClient(backend.url)
-    await client.connect()
-    made.append(client)
-    return client
+from tests.support.reflex_client import AUTH, CHAT
 
 
 async def test_no_secret_in_any_message_received(backend, backend_db, clients):

@@ -9,12 +9,11 @@ headers a proxy (or a forger) would.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests.security.conftest import start_backend
+from tests.security.conftest import start_backend, uniq
 from tests.support.appserver import AppServer
 from tests.support.reflex_client import AUTH, ReflexClient
 
@@ -60,10 +59,6 @@ async def tab(request) -> AsyncIterator:
     yield open_tab
     for client in made:
         await client.close()
-
-
-def uniq(prefix: str = "u") -> str:
-    return f"{prefix}{uuid.uuid4().hex[:8]}"
 
 
 async def submit(client: ReflexClient, handler: str, username: str, password: str) -> str:
