@@ -36,8 +36,11 @@ migrate: setup
 	$(PY) -m alembic upgrade head
 
 ## Serve the production build on http://localhost:$(PORT) (SQLite + in-process broker by default).
+## Built like the image, served by the image's entrypoint (Uvicorn, one worker).
 run: migrate
-	$(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
+	REFLEX_API_URL=http://localhost:$(PORT) REFLEX_DEPLOY_URL=http://localhost:$(PORT) \
+	  $(VENV)/bin/reflex export --frontend-only --no-zip --env prod
+	PYTHON=$(PY) WORKERS=1 BIND_PORT=$(PORT) SKIP_MIGRATIONS=1 deploy/entrypoint.sh
 
 ## Demo data: `make seed USERS=5`.
 USERS ?= 5

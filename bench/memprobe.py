@@ -2,18 +2,16 @@
 
 Starts the app (SQLite, one worker, the bench environment), then measures
 the server's RSS growth per connection twice: N bare socket.io connections
-that send nothing (Granian + Reflex's ASGI socket.io stack, no tab state),
+that send nothing (Uvicorn + Reflex's ASGI socket.io stack, no tab state),
 then N real tabs (hydrate + open a room; each with its own socket, so the
-difference between the two figures is what a tab's state costs). Extra server environment for an
-experiment comes from ``BENCH_SERVER_ENV`` as JSON, e.g.
-``BENCH_SERVER_ENV='{"GRANIAN_HTTP1_BUFFER_SIZE": "16384"}'``.
+difference between the two figures is what a tab's state costs). Honours ``BENCH_SERVER_ENV``
+(see ``bench.__main__.bench_env``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 import tempfile
 import uuid
@@ -43,12 +41,11 @@ async def probe(n: int) -> dict[str, float]:
         url = f"sqlite:///{Path(tmp) / 'memprobe.db'}"
         appserver.migrate(url)
         web = web_dir()
-        extra = json.loads(os.environ.get("BENCH_SERVER_ENV", "{}"))
         server = appserver.start_server(
             web,
             port=appserver.free_port(),
             database_url=url,
-            extra_env=bench_env(extra),
+            extra_env=bench_env(),
             name="memprobe",
         )
         seeder = Seeder(url)

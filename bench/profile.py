@@ -1,7 +1,8 @@
 """``python -m bench.profile [ROOMS MEMBERS RATE]``: py-spy the workers during a fixed run.
 
 Defaults to one room of 100 members at 10 msg/s; ``python -m bench.profile
-10 100 20`` profiles ten rooms of 100 (distinct people) at 20 msg/s in total.
+10 100 20`` profiles ten rooms of 100 (distinct people) at 20 msg/s in total. Honours
+``BENCH_SERVER_ENV`` (see ``bench_env``).
 
 Writes collapsed stacks per worker to ``bench/results/profile-<pid>.txt``
 and prints the functions holding the most samples (self and inclusive), to
@@ -114,7 +115,7 @@ def main() -> None:
         target = runner.Target(
             "pg-redis", server.url, server.proc.pid, Protocol.from_web_dir(web), seeder
         )
-        pids = [p.pid for p in target.probe.procs()[1:]]
+        pids = [p.pid for p in server.worker_processes()]
         shape = [float(a) for a in sys.argv[1:4]]
         rooms, members, rate = (int(shape[0]), int(shape[1]), shape[2]) if shape else (1, 100, 10)
         for out in asyncio.run(drive(target, pids, 10, rooms, members, rate)):

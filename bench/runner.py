@@ -2,7 +2,7 @@
 
 Each scenario returns a plain dict (what ``latest.json`` holds). Latency
 figures come from :class:`bench.stats.Ledger`; server CPU and memory from
-psutil over the server's whole process tree (Granian parent + workers).
+psutil over the server's whole process tree (Uvicorn supervisor + workers).
 """
 
 from __future__ import annotations
@@ -429,7 +429,8 @@ async def login_stall(
         base = Ledger()
         for c in clients:
             c.view.ledger = base  # type: ignore[union-attr]
-        wall = await drive([clients], base, rate, duration)
+        # Both phases measured alike (load generator's collector paused).
+        wall, _ = await measured(target, drive([clients], base, rate, duration))
         idle = base.summary(wall).as_dict()
         for c in clients:
             c.view.ledger = ledger  # type: ignore[union-attr]

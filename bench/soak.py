@@ -1,6 +1,6 @@
 """``python -m bench.soak``: a bounded soak test of delivery guarantees and server memory.
 
-Starts the real app (default: PostgreSQL + a private Redis + 2 Granian
+Starts the real app (default: PostgreSQL + a private Redis + 2 Uvicorn
 workers, as in production), opens ``--clients`` simulated tabs
 (:class:`bench.client.SimClient`, Reflex's real websocket protocol) in rooms
 of ~20, and for ``--minutes`` keeps doing, all at once:
@@ -44,7 +44,7 @@ whose successive tabs share an index):
   that list's id span was not (it would then appear above it later), or a
   sender's later message got a lower id; must be 0. Older messages appearing
   by paging back are not out of order: they are below the list's span.
-* **server RSS**: psutil over the server's process tree (Granian + workers):
+* **server RSS**: psutil over the server's process tree (Uvicorn supervisor + workers):
   after all tabs connected, every ~tenth of the run, and after the drain.
   ``memory_ok`` = end RSS within ``--max-rss-growth-pct`` of the start.
 

@@ -7,7 +7,7 @@
 # so the container needs no package registry at start.
 #
 # Environment (besides what blabber/settings.py reads, see .env.example):
-#   WORKERS         Granian worker processes (default 2; ~1 per core)
+#   WORKERS         Uvicorn worker processes (default 2; ~1 per core)
 #   BIND_HOST       listen address (default 0.0.0.0)
 #   BIND_PORT       listen port (default 8000; deploy/upstream.conf expects it)
 #   PYTHON          interpreter (default: python on PATH)
@@ -40,9 +40,22 @@ export __REFLEX_SKIP_COMPILE=true
 export REFLEX_TELEMETRY_ENABLED="${REFLEX_TELEMETRY_ENABLED:-false}"
 export REFLEX_CHECK_LATEST_VERSION="${REFLEX_CHECK_LATEST_VERSION:-false}"
 
-echo "entrypoint: starting granian on ${BIND_HOST:-0.0.0.0}:${BIND_PORT:-8000} with ${WORKERS:-2} workers" >&2
-exec "$PYTHON" -m granian --interface asgi --factory \
+# Uvicorn, not Granian (Reflex's default): measured with bench/memprobe.py, a
+# connected websocket costs ~72 KiB under Uvicorn + websockets against ~193 KiB
+# under Granian 2.8, at the same latency (bench/RESULTS.md). The supervisor
+# restarts a worker that dies (tests/reliability/test_worker_kill.py).
+#   --no-proxy-headers  the app alone decides whom to believe about a client's
+#                       address (BLABBER_TRUSTED_PROXIES); Uvicorn would
+#                       otherwise trust X-Forwarded-For from 127.0.0.1.
+#   --ws-per-message-deflate false  chat frames are small; compression would
+#                       cost a zlib context per connection.
+# Any other Uvicorn option can be set as UVICORN_<OPTION> in the environment.
+echo "entrypoint: starting uvicorn on ${BIND_HOST:-0.0.0.0}:${BIND_PORT:-8000} with ${WORKERS:-2} workers" >&2
+exec "$PYTHON" -m uvicorn --factory \
   --host "${BIND_HOST:-0.0.0.0}" --port "${BIND_PORT:-8000}" \
   --workers "${WORKERS:-2}" \
-  --respawn-failed-workers --respawn-interval 1 \
+  --loop uvloop --http httptools --ws "${UVICORN_WS:-websockets-sansio}" \
+  --ws-per-message-deflate false \
+  --no-proxy-headers --no-server-header --no-access-log \
+  --lifespan on --timeout-graceful-shutdown 10 \
   blabber.blabber:app

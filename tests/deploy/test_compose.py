@@ -213,4 +213,6 @@ def test_entrypoint_is_valid_sh() -> None:
     assert subprocess.run(["sh", "-n", str(entry)], check=False).returncode == 0
     text = entry.read_text()
     assert "deploy/migrate.py" in text
-    assert re.search(r"^exec \"\$PYTHON\" -m granian --interface asgi --factory", text, re.M)
+    assert re.search(r"^exec \"\$PYTHON\" -m uvicorn --factory", text, re.M)
+    # The app alone decides whose X-Forwarded-For to believe (BLABBER_TRUSTED_PROXIES).
+    assert "--no-proxy-headers" in text

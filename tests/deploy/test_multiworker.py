@@ -1,7 +1,7 @@
 """Scale-out without a proxy: two app processes, one database, one Redis.
 
 Required by the rooms issue: a message sent through process A reaches a tab
-connected to process B live. Each process runs two Granian workers, so the
+connected to process B live. Each process runs two Uvicorn workers, so the
 path crosses processes (and usually workers inside them) only through
 PostgreSQL and the Redis broker. Also checks that deploy/entrypoint.sh
 migrates a fresh database and serves, natively.
@@ -114,7 +114,7 @@ def test_entrypoint_migrates_then_serves(fresh_database: str) -> None:
         assert {"alembic_version", "users", "messages"} <= _tables(fresh_database)
         log = log_path.read_text()
         assert "applying migrations" in log and "blabber starting" in log
-        assert "Spawning worker-1" in log  # granian, started by the entrypoint's exec
+        assert "Uvicorn running on" in log  # started by the entrypoint's exec
     finally:
         server.stop()
 

@@ -2,7 +2,7 @@
 
 Runs the real nginx with the project's config (only its listen port and the
 upstream include differ from docker-compose, see ``conftest.nginx_prefix``)
-in front of two Granian processes with two workers each, sharing PostgreSQL
+in front of two Uvicorn processes with two workers each, sharing PostgreSQL
 and Redis, and a frontend built for the proxy's port, as the Docker image
 builds it for the published port. In Chromium it proves:
 

@@ -1,7 +1,7 @@
 """Browser tests: one production build and one server per session, real Chromium.
 
 The frontend is built once for a free port (the port is baked into the
-bundle's websocket URL) and served by a single Granian worker on a fresh
+bundle's websocket URL) and served by a single Uvicorn worker on a fresh
 SQLite file. Every test opens its own browser contexts (one per simulated
 person) and uses fresh usernames and room names, so tests do not depend on
 each other or on order. A failing test leaves a screenshot of every page it

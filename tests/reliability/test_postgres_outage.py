@@ -1,6 +1,6 @@
 """PostgreSQL stops under a running app: clear errors, nothing lost, recovery by itself.
 
-The app (one Granian worker, in-process broker) runs on a private PostgreSQL
+The app (one Uvicorn worker, in-process broker) runs on a private PostgreSQL
 cluster that the test stops with ``pg_ctl stop -m fast`` (every connection
 is cut, as in a database restart or failover) and starts again.
 """

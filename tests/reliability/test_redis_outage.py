@@ -1,6 +1,6 @@
 """Redis dies under a two-worker app (broker + Reflex state manager), then returns.
 
-Production-like: Granian with 2 workers, Redis pub/sub broker, Reflex's Redis
+Production-like: Uvicorn with 2 workers, Redis pub/sub broker, Reflex's Redis
 state manager with oplock, PostgreSQL (all private instances). Redis is
 SIGKILLed (a crash: every connection drops, and since it runs without
 persistence, like docker-compose's, all tab state held there is lost).
@@ -12,7 +12,6 @@ import asyncio
 import json
 import time
 
-import psutil
 import pytest
 import socketio
 
@@ -27,10 +26,6 @@ from tests.support import appserver
 from tests.support.reflex_client import CHAT, ReflexClient
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(150)]
-
-
-def _workers(server: appserver.AppServer) -> list[psutil.Process]:
-    return psutil.Process(server.proc.pid).children(recursive=True)
 
 
 async def test_redis_outage_degrades_clearly_and_recovers(postgres, redis_server, stub_web_dir):
@@ -51,7 +46,7 @@ async def test_redis_outage_degrades_clearly_and_recovers(postgres, redis_server
             await client.join("ops")
         await alice.call(CHAT, "send", form_data={"body": "before", "client_id": "m-before"})
         await bob.wait_for(lambda: "before" in shown_bodies(bob))
-        workers = {p.pid for p in _workers(server)}
+        workers = {p.pid for p in server.worker_processes()}
         assert len(workers) == 2
 
         redis_server.stop()
@@ -88,7 +83,7 @@ async def test_redis_outage_degrades_clearly_and_recovers(postgres, redis_server
             assert_no_leak([client.deltas, client.frontend_events])
         # No worker crashed or hangs: the same processes still answer.
         assert server.proc.poll() is None
-        assert {p.pid for p in _workers(server)} == workers
+        assert {p.pid for p in server.worker_processes()} == workers
         await wait_health(server.url, 503, timeout=5)
 
         redis_server.start()
@@ -122,7 +117,7 @@ async def test_redis_outage_degrades_clearly_and_recovers(postgres, redis_server
         stored = {cid for cid, _ in stored_messages(postgres.url)}
         assert acked <= stored  # nothing acknowledged is lost
         assert len(stored) == len(stored_messages(postgres.url))  # and nothing twice
-        assert server.proc.poll() is None and {p.pid for p in _workers(server)} == workers
+        assert server.proc.poll() is None and {p.pid for p in server.worker_processes()} == workers
     finally:
         for client in (alice, bob):
             await client.close()

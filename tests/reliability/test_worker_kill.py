@@ -1,8 +1,8 @@
-"""A Granian worker is SIGKILLed mid-traffic: its tabs reconnect and lose nothing acknowledged.
+"""A Uvicorn worker is SIGKILLed mid-traffic: its tabs reconnect and lose nothing acknowledged.
 
 Two workers (Redis broker + state manager, PostgreSQL). Tabs spread over both
-workers keep sending; one worker is killed without warning (Granian
-respawns it). Every message a sender saw acknowledged must be in the
+workers keep sending; one worker is killed without warning (Uvicorn's
+supervisor respawns it). Every message a sender saw acknowledged must be in the
 database, and every tab, after reconnecting, must show all of them.
 """
 
@@ -34,7 +34,7 @@ def _busiest_worker(server: appserver.AppServer) -> int:
             )
         return 0
 
-    workers = psutil.Process(server.proc.pid).children(recursive=True)
+    workers = server.worker_processes()
     return max(workers, key=sockets).pid
 
 
@@ -55,7 +55,7 @@ async def test_killed_worker_loses_nothing_acknowledged(postgres, redis_server, 
             await tab.connect()
             await tab.sign_up(f"user{i}")
             await tab.join("ops")
-        workers = {p.pid for p in psutil.Process(server.proc.pid).children(recursive=True)}
+        workers = {p.pid for p in server.worker_processes()}
         assert len(workers) == 2
         victim = _busiest_worker(server)
 
@@ -84,8 +84,8 @@ async def test_killed_worker_loses_nothing_acknowledged(postgres, redis_server, 
             await tab.wait_for(
                 lambda t=tab: acked <= {m["client_id"] for m in shown(t)}, timeout=20
             )
-        assert psutil.Process(server.proc.pid).is_running()  # Granian respawned the worker
-        assert len(psutil.Process(server.proc.pid).children(recursive=True)) == 2
+        assert psutil.Process(server.proc.pid).is_running()  # the supervisor respawned the worker
+        assert len(server.worker_processes()) == 2
     finally:
         for tab in tabs:
             await tab.close()

@@ -2,8 +2,8 @@
 
 The production frontend is built once per public port (the port is baked
 into the bundle's websocket URL) into its own web directory, then any number
-of backend processes serve it with Granian, exactly as ``reflex run --env
-prod --single-port`` does, but without rebuilding for each process.
+of backend processes serve it through ``deploy/entrypoint.sh`` (Uvicorn), as
+the container does, without rebuilding for each process.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import time
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
+
+import psutil
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -37,7 +39,7 @@ def base_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("REFLEX_", "BLABBER_", "GRANIAN_", "__REFLEX"))
+        if not k.startswith(("REFLEX_", "BLABBER_", "UVICORN_", "__REFLEX"))
         and k not in ("DATABASE_URL", "REDIS_URL", "PORT")
     }
     env.update(
@@ -96,7 +98,7 @@ def wait_healthy(proc: subprocess.Popen, url: str, timeout: float) -> bool:
 
 @dataclasses.dataclass
 class AppServer:
-    """A running backend process (Granian, N workers) serving the built frontend."""
+    """A running backend process (Uvicorn, N workers) serving the built frontend."""
 
     port: int
     proc: subprocess.Popen
@@ -111,6 +113,20 @@ class AppServer:
         if not wait_healthy(self.proc, f"{self.url}/healthz", timeout):
             state = "exited" if self.proc.poll() is not None else "not ready"
             raise RuntimeError(f"server {state}; log:\n{self.log_path.read_text()[-3000:]}")
+
+    def worker_processes(self) -> list[psutil.Process]:
+        """The worker processes serving requests (Uvicorn's children).
+
+        Excludes multiprocessing's resource tracker, which Uvicorn's spawn-based
+        supervisor also starts as a child.
+        """
+
+        def is_worker(proc: psutil.Process) -> bool:
+            with contextlib.suppress(psutil.Error):
+                return "resource_tracker" not in " ".join(proc.cmdline())
+            return False
+
+        return [p for p in psutil.Process(self.proc.pid).children() if is_worker(p)]
 
     def stop(self) -> None:
         """Graceful stop (SIGTERM to the whole process group)."""
@@ -149,7 +165,11 @@ def start_server(
             "__REFLEX_MOUNT_FRONTEND_COMPILED_APP": "true",
             "__REFLEX_SKIP_COMPILE": "true",
             "REFLEX_DB_URL": database_url,
-            "GRANIAN_WORKERS": str(workers),
+            "WORKERS": str(workers),
+            "BIND_HOST": "127.0.0.1",
+            "BIND_PORT": str(port),
+            "PYTHON": sys.executable,
+            "SKIP_MIGRATIONS": "1",
             "PORT": str(public),
             "BLABBER_ALLOWED_ORIGINS": f"http://localhost:{public},http://127.0.0.1:{public}",
             # Every test client connects from 127.0.0.1: lift the per-address
@@ -164,26 +184,10 @@ def start_server(
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / f"{name}-{port}.log"
     out = log_path.open("w")
+    # The production entrypoint itself, so tests run the server command that
+    # ships (migrations are the caller's job here).
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "granian",
-            "--interface",
-            "asgi",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            # As deploy/entrypoint.sh: without it one crashed worker stops them all.
-            "--respawn-failed-workers",
-            "--respawn-interval",
-            "1",
-            "blabber.blabber:app",
-        ],
+        [str(PROJECT_ROOT / "deploy" / "entrypoint.sh")],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=out,
