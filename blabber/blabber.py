@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from blabber import db, routes
+from blabber.heap import freeze_startup_heap
 from blabber.pages import home, login, room, signup
 from blabber.settings import get_settings
 from blabber.state.live import run_realtime
@@ -131,7 +132,7 @@ def _redacted_database(url: str) -> str:
 def _check_and_log_start() -> None:
     """Refuse unsafe production settings, then log one line saying what we run with.
 
-    Runs at import, i.e. in every Granian worker before it serves anything, so
+    Runs at import, i.e. in every server worker before it serves anything, so
     a production deploy with the default secret or no origin allow-list exits
     with the reason instead of serving. The line never contains secrets.
     """
@@ -155,3 +156,4 @@ app = rx.App(api_transformer=api, backend_exception_handler=backend_exception_ha
 for _page in (home, login, signup, room):
     app.add_page(_page.page, **_page.PAGE)
 app.register_lifespan_task(run_realtime)
+app.register_lifespan_task(freeze_startup_heap)
