@@ -8,10 +8,7 @@ slow query never blocks the event loop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
-import os
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -19,6 +16,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from blabber import hashing, security
 from blabber.settings import get_settings
 
 T = TypeVar("T")
@@ -62,39 +60,32 @@ def run_sync(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return fn(session, *args, **kwargs)
 
 
-# Two pools, so password hashing cannot starve chat: bcrypt (~0.25 s of CPU a
-# call) runs on a small pool of its own, and database work gets threads sized
-# to the connection pool instead of asyncio's shared default executor (which
-# 20 concurrent logins would fill, stalling every send and delivery).
+# Two pools, so password hashing cannot starve chat: log-ins and sign-ups run
+# on a small pool of their own (one at a time per worker by default, so a
+# log-in storm holds one database connection, not all of them), and database
+# work gets threads sized to the connection pool instead of asyncio's shared
+# default executor (which 20 concurrent logins would fill, stalling every send
+# and delivery). The bcrypt CPU itself runs in a low-priority process
+# (blabber/hashing.py); the password thread just waits for it.
 _DB_THREADS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="blabber-db")
-PASSWORD_THREAD_NICENESS = 19
 
 
-def _lower_priority() -> None:
-    """Run this bcrypt thread at the lowest CPU priority (Linux: per-thread nice).
-
-    A cost-12 hash is ~250 ms of pure CPU with the GIL released; 20 log-ins
-    at once kept both cores busy and chat delivery waited for the CPU (bench:
-    p99 8x the idle figure). At nice 19 the scheduler gives the event loop
-    the CPU whenever it wants it; log-ins use what is left. Where the OS
-    does not allow it, hashing simply runs at normal priority.
-    """
-    with contextlib.suppress(AttributeError, OSError, PermissionError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PASSWORD_THREAD_NICENESS)
+def _hash_in_idle_process() -> None:
+    """Password-thread initializer: send this thread's bcrypt work to the hashing process."""
+    security.send_bcrypt_work_to(hashing.run_bcrypt)
 
 
 @functools.cache
 def password_threads() -> ThreadPoolExecutor:
-    """The hashing pool: ``BLABBER_PASSWORD_THREADS`` threads (default 1 per worker).
+    """The password pool: ``BLABBER_PASSWORD_THREADS`` threads (default 1 per worker).
 
-    One niced thread per worker measured best for chat under a login storm
-    (bench/RESULTS.md: p99 1.9-2.9x idle with 1, 2.1-3.9x with 2) with the
-    same log-ins completed, as 2 workers already use both cores.
+    One per worker measured best for chat under a login storm (bench/RESULTS.md)
+    with as many log-ins completed, as 2 workers already use both cores.
     """
     return ThreadPoolExecutor(
         max_workers=max(1, get_settings().password_threads),
-        thread_name_prefix="blabber-bcrypt",
-        initializer=_lower_priority,
+        thread_name_prefix="blabber-password",
+        initializer=_hash_in_idle_process,
     )
 
 

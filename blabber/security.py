@@ -4,7 +4,10 @@ bcrypt only reads the first 72 bytes of a password. Blabber **rejects**
 passwords longer than 72 bytes (UTF-8) with a clear message rather than
 pre-hashing or silently truncating: a user is never told a password works
 when only its prefix mattered. Hashing is CPU-bound (~0.25 s at cost 12), so
-callers on the event loop must run these functions in a thread.
+callers on the event loop must run these functions in a thread; a thread may
+also send the bcrypt work itself elsewhere (``send_bcrypt_work_to``; the
+server's password threads use a separate low-priority process, see
+``blabber/hashing.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import bcrypt
 
@@ -25,12 +30,25 @@ TOKEN_BYTES = 32  # 256 bits of randomness per session token
 _DUMMY_HASH = bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(rounds=4)).decode()
 
 
+_bcrypt_runner = threading.local()
+
+
+def send_bcrypt_work_to(runner: Callable[..., Any]) -> None:
+    """From now on, this thread's bcrypt calls run as ``runner(fn, *args)``."""
+    _bcrypt_runner.run = runner
+
+
+def _bcrypt(fn: Callable[..., Any], *args: bytes) -> Any:
+    run = getattr(_bcrypt_runner, "run", None)
+    return fn(*args) if run is None else run(fn, *args)
+
+
 def hash_password(password: str, *, rounds: int = 12) -> str:
     """bcrypt-hash ``password``; it must be at most 72 UTF-8 bytes."""
     raw = password.encode("utf-8")
     if len(raw) > BCRYPT_MAX_BYTES:
         raise ValueError("password longer than 72 bytes")
-    return bcrypt.hashpw(raw, bcrypt.gensalt(rounds=rounds)).decode("ascii")
+    return _bcrypt(bcrypt.hashpw, raw, bcrypt.gensalt(rounds=rounds)).decode("ascii")
 
 
 def verify_password(password: str, password_hash: str | None) -> bool:
@@ -40,10 +58,10 @@ def verify_password(password: str, password_hash: str | None) -> bool:
     except UnicodeEncodeError:  # a lone surrogate (crafted payload) matches no password
         raw = None
     if raw is None or password_hash is None or len(raw) > BCRYPT_MAX_BYTES:
-        bcrypt.checkpw(b"x", _DUMMY_HASH.encode("ascii"))
+        _bcrypt(bcrypt.checkpw, b"x", _DUMMY_HASH.encode("ascii"))
         return False
     try:
-        return bcrypt.checkpw(raw, password_hash.encode("ascii"))
+        return _bcrypt(bcrypt.checkpw, raw, password_hash.encode("ascii"))
     except ValueError:
         return False
 

@@ -29,8 +29,10 @@ LAYERS: list[tuple[str, int]] = [
     ("blabber.models", 20),
     ("blabber.security", 20),
     ("blabber.db", 20),
+    ("blabber.hashing", 20),  # bcrypt in a low-priority process (used by db)
     ("blabber.settings", 10),
     ("blabber.routes", 10),
+    ("blabber.heap", 10),  # process tuning for server workers: imports nothing of blabber
     # Packages themselves (their __init__ holds only a docstring).
     ("blabber.realtime", 0),
     ("blabber", 0),
