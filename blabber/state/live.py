@@ -261,10 +261,24 @@ async def on_room_events(batch: list[Event]) -> None:
 
 
 async def _publish_messages(room_id: int, views: list[dict[str, Any]]) -> None:
+    """Add a batch of new messages to the room's feed and send it, a window at a time.
+
+    A packet carries at most the newest ``window`` messages, so a backlog
+    bigger than that (a worker catching up under overload) goes out in
+    window-sized packets: every message is in some packet its viewers get,
+    none is rolled out of the feed unseen.
+    """
     feed = _feeds.get(room_id)
     hub = get_hub()
     if feed is None or hub is None:
         return
+    for start in range(0, len(views), feed.window):
+        await _publish_chunk(room_id, feed, hub, views[start : start + feed.window])
+
+
+async def _publish_chunk(
+    room_id: int, feed: RoomFeed, hub: Hub, views: list[dict[str, Any]]
+) -> None:
     viewers = hub.viewers(room_id)
     async with _lock(room_id):
         payload, trimmed = feed.add(views)
