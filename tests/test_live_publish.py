@@ -1,12 +1,14 @@
-"""A backlog of new messages reaches viewers in full (blabber/state/live.py)."""
+"""Every new message reaches a worker's viewers, in order (blabber/state/live.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from blabber.realtime.broker import MemoryBroker
 from blabber.realtime.feeds import RoomFeed
 from blabber.realtime.hub import Hub, get_hub, set_hub
+from blabber.services.views import MessageView
 from blabber.state import live
 
 
@@ -43,3 +45,37 @@ async def test_a_backlog_bigger_than_the_window_reaches_viewers_in_full(monkeypa
     assert shown == set(range(1, 131))
     assert len(packets) == 7  # 130 messages, 20 at a time
     assert feed.last_id == 130 and len(feed.messages) <= 20
+
+
+async def _echoes(monkeypatch, *, degraded: bool) -> list[int]:
+    """Message ids a worker shows from ``publish_local`` alone (nothing from the broker)."""
+    shown: list[int] = []
+
+    async def capture(payload: dict[str, Any], *, to: str | None, skip=None) -> None:
+        shown.extend(m["id"] for m in [*payload.get("recent", []), *payload["tail"]])
+
+    async def deliver(*_: Any) -> None:
+        return None
+
+    monkeypatch.setattr(live, "_emit", capture)
+    monkeypatch.setitem(live._feeds, 7, RoomFeed(room_id=7, room_name="ops", loaded=True))
+    hub = Hub(MemoryBroker(), deliver)
+    hub.degraded = degraded
+    previous = get_hub()
+    set_hub(hub)
+    try:
+        view = MessageView(id=41, room_id=7, author="bob", kind="text", body="hi", created_at="")
+        await live.publish_local(view)
+        await asyncio.sleep(0.05)  # the echo runs in the background
+    finally:
+        set_hub(previous)
+    return shown
+
+
+async def test_own_messages_come_from_the_broker_like_everyone_elses(monkeypatch):
+    """An echo would overtake older messages still queued from other workers."""
+    assert await _echoes(monkeypatch, degraded=False) == []
+
+
+async def test_own_messages_are_echoed_while_the_broker_is_down(monkeypatch):
+    assert await _echoes(monkeypatch, degraded=True) == [41]

@@ -222,12 +222,20 @@ def feed_of(room_id: int) -> RoomFeed | None:
 
 
 async def publish_local(view: MessageView) -> None:
-    """Show a message this worker just stored to its local viewers at once.
+    """Show a message this worker just stored to its local viewers while the broker is down.
 
-    The broker delivers it again moments later (deduplicated by id); doing
-    it here makes the sender's own tab and neighbours instant, and keeps
-    them right while the broker is down.
+    Normally this worker, like every other, takes its own messages from the
+    broker too: one stream in publish order for all workers. Echoing them
+    here first let them overtake older messages of other workers still in
+    this worker's queue; under overload (seconds of backlog) those arrived
+    more than a window behind and were never shown live (the bench's overload
+    step counted them lost). While the hub reports the broker down nothing
+    comes back from it, so the message is shown here; when it returns, the
+    feeds reload from the database (RESYNC).
     """
+    hub = get_hub()
+    if hub is not None and not hub.degraded:
+        return
     # Not awaited: the sender's handler holds its tab's state lock, and a
     # feed roll-over may wait on paged tabs' state locks (see below).
     _background(_publish_messages(view.room_id, [dataclasses.asdict(view)]))
