@@ -91,7 +91,7 @@ def scenarios(quick: bool, config: str) -> list[tuple[str, dict[str, Any]]]:
         ("fixed", {"rooms": 1, "members": 50, "rate": 5, "duration": 8}),
         ("fixed", {"rooms": 1, "members": 100, "rate": 10, "duration": 8}),
         ("fixed", {"rooms": 1, "members": 200, "rate": 5, "duration": 8}),
-        ("ramp", {"members": 100, "rates": [5, 10, 20, 30, 40, 60], "step_s": 4}),
+        ("ramp", {"members": 100, "rates": [5, 10, 20, 30, 40, 45, 50, 60], "step_s": 4}),
         ("fixed", {"rooms": 1, "members": 1000, "rate": 2, "duration": 8}),
         ("fixed", {"rooms": 10, "members": 100, "rate": 20, "duration": 8}),
         ("login", {"members": 100, "rate": 10, "duration": 8, "logins": 20}),

@@ -47,8 +47,9 @@ def lower_cpu_priority() -> None:
 def hashing_processes() -> ProcessPoolExecutor:
     """This worker's hashing processes: ``BLABBER_PASSWORD_THREADS`` of them (default 1).
 
-    Started on first use with ``spawn`` (a fresh interpreter that imports only
-    bcrypt and this module), never forked from a worker that runs threads.
+    Started on first use (the first log-in of a worker waits ~0.3 s for it)
+    with ``spawn``: a fresh interpreter, never a fork of a worker that runs
+    threads and holds sockets.
     """
     return ProcessPoolExecutor(
         max_workers=max(1, get_settings().password_threads),
