@@ -40,7 +40,7 @@ migrate: setup
 run: migrate
 	REFLEX_API_URL=http://localhost:$(PORT) REFLEX_DEPLOY_URL=http://localhost:$(PORT) \
 	  $(VENV)/bin/reflex export --frontend-only --no-zip --env prod
-	PYTHON=$(PY) WORKERS=1 BIND_PORT=$(PORT) SKIP_MIGRATIONS=1 deploy/entrypoint.sh
+	PORT=$(PORT) PYTHON=$(PY) WORKERS=1 BIND_PORT=$(PORT) SKIP_MIGRATIONS=1 deploy/entrypoint.sh
 
 ## Demo data: `make seed USERS=5`.
 USERS ?= 5

@@ -41,8 +41,9 @@ export REFLEX_TELEMETRY_ENABLED="${REFLEX_TELEMETRY_ENABLED:-false}"
 export REFLEX_CHECK_LATEST_VERSION="${REFLEX_CHECK_LATEST_VERSION:-false}"
 
 # Uvicorn, not Granian (Reflex's default): measured with bench/memprobe.py, a
-# connected websocket costs ~72 KiB under Uvicorn + websockets against ~193 KiB
-# under Granian 2.8, at the same latency (bench/RESULTS.md). The supervisor
+# connected websocket costs ~63 KiB under Uvicorn + websockets against ~193 KiB
+# under Granian 2.8; latency is within the noise except in the largest rooms
+# (bench/RESULTS.md). The supervisor
 # restarts a worker that dies (tests/reliability/test_worker_kill.py).
 #   --no-proxy-headers  the app alone decides whom to believe about a client's
 #                       address (BLABBER_TRUSTED_PROXIES); Uvicorn would
