@@ -16,9 +16,9 @@ the service around it (session, database) stays in the worker.
 from __future__ import annotations
 
 import contextlib
-import functools
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -43,7 +43,10 @@ def lower_cpu_priority() -> None:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
-@functools.cache
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
 def hashing_processes() -> ProcessPoolExecutor:
     """This worker's hashing processes: ``BLABBER_PASSWORD_THREADS`` of them (default 1).
 
@@ -51,11 +54,23 @@ def hashing_processes() -> ProcessPoolExecutor:
     with ``spawn``: a fresh interpreter, never a fork of a worker that runs
     threads and holds sockets.
     """
-    return ProcessPoolExecutor(
-        max_workers=max(1, get_settings().password_threads),
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=lower_cpu_priority,
-    )
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ProcessPoolExecutor(
+                max_workers=max(1, get_settings().password_threads),
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=lower_cpu_priority,
+            )
+        return _pool
+
+
+def _discard(broken: ProcessPoolExecutor) -> None:
+    """Forget a broken pool, unless another password thread already replaced it."""
+    global _pool
+    with _pool_lock:
+        if _pool is broken:
+            _pool = None
 
 
 def run_bcrypt(fn: Callable[..., T], *args: bytes) -> T:
@@ -64,8 +79,9 @@ def run_bcrypt(fn: Callable[..., T], *args: bytes) -> T:
     A hashing process that died (killed, out of memory) breaks the pool for
     good, so the pool is replaced and the call tried once more.
     """
+    pool = hashing_processes()
     try:
-        return hashing_processes().submit(fn, *args).result()
+        return pool.submit(fn, *args).result()
     except BrokenProcessPool:
-        hashing_processes.cache_clear()
+        _discard(pool)
         return hashing_processes().submit(fn, *args).result()

@@ -191,12 +191,11 @@ class Hub:
                 continue
             for token in self.targets(event):
                 per_tab[token].append(event)
+        # Leading edge: a tab that has heard nothing for a while hears now;
+        # in a busy spell its counts wait for the next flush.
         now = time.monotonic()
-        for token in list(self._unread):
-            # Leading edge: a tab that has heard nothing for a while hears now;
-            # in a busy spell its counts wait for the next flush.
-            if now - self._unread_sent_at.get(token, 0.0) >= UNREAD_EVERY_SECONDS:
-                per_tab[token].append(self._take_unread(token, now))
+        for token in self._unread_due(now):
+            per_tab[token].append(self._take_unread(token, now))
 
         await asyncio.gather(*(self._one(t, items) for t, items in per_tab.items()))
 
@@ -226,6 +225,14 @@ class Hub:
             count, _ = rooms.get(event.room_id or 0, (0, {}))
             rooms[event.room_id or 0] = (count + 1, event.data)
 
+    def _unread_due(self, now: float) -> list[str]:
+        """Tabs with counts waiting whose last unread delivery is old enough."""
+        return [
+            t
+            for t in self._unread
+            if now - self._unread_sent_at.get(t, 0.0) >= UNREAD_EVERY_SECONDS
+        ]
+
     def _take_unread(self, token: str, now: float) -> Event:
         rooms = self._unread.pop(token, {})
         self._unread_sent_at[token] = now
@@ -242,11 +249,7 @@ class Hub:
     async def flush_unread(self) -> None:
         """Deliver the unread counts that waited out a busy spell."""
         now = time.monotonic()
-        due = [
-            t
-            for t in self._unread
-            if now - self._unread_sent_at.get(t, 0.0) >= UNREAD_EVERY_SECONDS
-        ]
+        due = self._unread_due(now)
         await asyncio.gather(*(self._one(t, [self._take_unread(t, now)]) for t in due))
 
     async def run_unread_flusher(self) -> None:

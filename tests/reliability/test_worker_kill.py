@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 import psutil
 import pytest
@@ -84,8 +85,14 @@ async def test_killed_worker_loses_nothing_acknowledged(postgres, redis_server, 
             await tab.wait_for(
                 lambda t=tab: acked <= {m["client_id"] for m in shown(t)}, timeout=20
             )
-        assert psutil.Process(server.proc.pid).is_running()  # the supervisor respawned the worker
+        assert psutil.Process(server.proc.pid).is_running()
+        # The supervisor notices the dead worker on its next check (every 0.5 s,
+        # after pinging the live one) and spawns a replacement.
+        deadline = time.monotonic() + 15
+        while len(server.worker_processes()) < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
         assert len(server.worker_processes()) == 2
+        assert victim not in {p.pid for p in server.worker_processes()}
     finally:
         for tab in tabs:
             await tab.close()
