@@ -88,7 +88,10 @@ class LoginFailure(SQLModel, table=True):
 
     __tablename__ = "login_failures"
     __table_args__ = (
-        sa.Index("ix_login_failures_key_time", "username_key", "created_at"),
+        # The per-username limit counts each address apart (services.accounts._login_lock).
+        sa.Index(
+            "ix_login_failures_key_address_time", "username_key", "client_address", "created_at"
+        ),
         sa.Index("ix_login_failures_address_time", "client_address", "created_at"),
     )
 

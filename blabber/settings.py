@@ -54,7 +54,7 @@ class Settings:
     port: int = DEFAULT_PORT
     allowed_origins: tuple[str, ...] = _default_origins(DEFAULT_PORT)
     session_days: int = 30
-    login_max_failures: int = 5
+    login_max_failures: int = 5  # per username *from one address* (no lock-out from elsewhere)
     login_window_minutes: int = 15
     # Per client address (see security.client_address): failed logins for any
     # usernames within login_window_minutes, and sign-up attempts per window.

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import statistics
+import time
 
+import bcrypt
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
@@ -183,6 +186,57 @@ def test_unknown_usernames_are_throttled_too(session):
         accounts.log_in(session, "ghost", PASSWORD, settings=FAST)
 
 
+# Cost 10: ~60 ms a check, long enough to measure, short enough for the suite.
+COST_10 = dataclasses.replace(
+    FAST, bcrypt_rounds=10, login_max_failures=1000, login_address_max_failures=1000
+)
+
+
+def _failed_log_in_seconds(session, name: str) -> float:
+    start = time.perf_counter()
+    with pytest.raises(accounts.InvalidCredentials):
+        accounts.log_in(session, name, "wrong-password", settings=COST_10)
+    return time.perf_counter() - start
+
+
+@SQLITE_ONLY
+def test_failed_log_in_takes_as_long_for_unknown_usernames(session):
+    """Issue 12, finding 3: timing must not tell which usernames exist."""
+    accounts.sign_up(session, "alice", PASSWORD, settings=COST_10)
+    _failed_log_in_seconds(session, "nobody")  # warm-up (the dummy hash is built once)
+    existing, unknown = [], []
+    for _ in range(10):  # interleaved, so drift in machine load hits both alike
+        existing.append(_failed_log_in_seconds(session, "alice"))
+        unknown.append(_failed_log_in_seconds(session, "nobody"))
+    a, b = statistics.median(existing), statistics.median(unknown)
+    assert abs(a - b) <= 0.2 * max(a, b), (
+        f"median existing {a * 1000:.1f} ms, unknown {b * 1000:.1f} ms"
+    )
+
+
+@SQLITE_ONLY
+def test_every_failed_log_in_checks_a_hash_of_the_configured_cost(session, monkeypatch):
+    """Unknown and malformed names, and over-long passwords, all pay the full bcrypt cost."""
+    accounts.sign_up(session, "alice", PASSWORD, settings=COST_10)
+    checked: list[bytes] = []
+
+    def runner(fn, *args):
+        if fn is bcrypt.checkpw:
+            checked.append(args[1])
+        return fn(*args)
+
+    monkeypatch.setattr(accounts.security._bcrypt_runner, "run", runner, raising=False)
+    for name, password in [
+        ("alice", "wrong-password"),
+        ("nobody", PASSWORD),
+        ("bad name!", PASSWORD),
+        ("alice", "x" * 80),
+    ]:
+        with pytest.raises(accounts.InvalidCredentials):
+            accounts.log_in(session, name, password, settings=COST_10)
+    assert [h[:7] for h in checked] == [b"$2b$10$"] * 4
+
+
 def test_log_out_revokes_and_publishes_one_event_after_commit(session, broker):
     signed = accounts.sign_up(session, "alice", PASSWORD, settings=FAST)
     other = accounts.log_in(session, "alice", PASSWORD, settings=FAST)
@@ -275,7 +329,8 @@ def test_failed_logins_per_address_lock_that_address_only(session):
     assert rows == [HOME] * 3
 
 
-def test_username_limit_still_applies_across_addresses(session):
+def test_username_limit_counts_each_address_separately(session):
+    """Failures for one name from different addresses do not add up (issue 12, finding 7)."""
     accounts.sign_up(session, "alice", PASSWORD, settings=FAST)
     lenient = dataclasses.replace(FAST, login_address_max_failures=100)
     for i in range(5):
@@ -283,9 +338,49 @@ def test_username_limit_still_applies_across_addresses(session):
             accounts.log_in(
                 session, "alice", "wrong", client_address=f"192.0.2.{i}", settings=lenient
             )
-    with pytest.raises(accounts.TooManyAttempts) as err:
-        accounts.log_in(session, "alice", PASSWORD, client_address="192.0.2.99", settings=lenient)
+    accounts.log_in(session, "alice", PASSWORD, client_address="192.0.2.99", settings=lenient)
+    accounts.log_in(session, "alice", PASSWORD, client_address="192.0.2.0", settings=lenient)
+    accounts.log_in(session, "alice", PASSWORD, settings=lenient)  # no address: CLI, seed
+
+
+def _fail_alice_from_home(session):
+    for _ in range(5):
+        with pytest.raises(accounts.InvalidCredentials):
+            accounts.log_in(session, "alice", "wrong-password", client_address=HOME, settings=FAST)
+
+
+def test_failures_from_one_address_do_not_lock_the_owner_out_elsewhere(session):
+    """Issue 12, finding 7: one address failing must not lock the account for everyone."""
+    accounts.sign_up(session, "alice", PASSWORD, settings=FAST)
+    _fail_alice_from_home(session)
+    signed = accounts.log_in(session, "alice", PASSWORD, client_address=OTHER, settings=FAST)
+    assert signed.username == "alice"
+    accounts.log_in(session, "alice", PASSWORD, settings=FAST)  # no address: CLI, seed
+
+
+def test_failing_address_stays_locked_for_that_username(session):
+    accounts.sign_up(session, "alice", PASSWORD, settings=FAST)
+    _fail_alice_from_home(session)
+    with pytest.raises(accounts.TooManyAttempts) as err:  # even the right password
+        accounts.log_in(session, "ALICE", PASSWORD, client_address=HOME, settings=FAST)
     assert str(err.value) == "Too many attempts, try again in 15 minutes"
+    # the same address may still log in to other accounts (under the address cap)
+    accounts.sign_up(session, "bob", PASSWORD, settings=FAST)
+    accounts.log_in(session, "bob", PASSWORD, client_address=HOME, settings=FAST)
+
+
+def test_address_cap_still_refuses_one_address_across_many_usernames(session):
+    accounts.sign_up(session, "alice", PASSWORD, settings=FAST)
+    cap = FAST.login_address_max_failures
+    for i in range(cap):  # one guess per name: no username reaches its own limit
+        with pytest.raises(accounts.InvalidCredentials):
+            accounts.log_in(
+                session, f"user{i}", "wrong-password", client_address=HOME, settings=FAST
+            )
+    for name in ("alice", "fresh-name"):
+        with pytest.raises(accounts.TooManyAttempts, match=r"^Too many failed log-ins from your"):
+            accounts.log_in(session, name, PASSWORD, client_address=HOME, settings=FAST)
+    accounts.log_in(session, "alice", PASSWORD, client_address=OTHER, settings=FAST)
 
 
 @SQLITE_ONLY

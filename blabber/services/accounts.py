@@ -2,11 +2,15 @@
 
 Passwords: at least 8 characters and at most 72 UTF-8 bytes (bcrypt's limit;
 longer ones are refused, not truncated). Failed logins are counted per
-username and per client address, and sign-up attempts per client address, in
-the database so the limits hold across worker processes. The address is
-whatever the caller resolved (``security.client_address``); services only
-count it (as ``security.address_key``), and skip per-address limits when it
-is unknown (the seed command, tests).
+client address (any usernames) and per username *from that address*, and
+sign-up attempts per client address, in the database so the limits hold
+across worker processes. A username's failures from one address never lock
+it for another: otherwise anyone could keep a real person locked out by
+failing five times every 15 minutes. The address is whatever the caller
+resolved (``security.client_address``); services only count it (as
+``security.address_key``). When it is unknown (the seed command, tests) the
+per-address limit is skipped and a username's failures count among those
+with no address.
 """
 
 from __future__ import annotations
@@ -155,8 +159,9 @@ def sign_up(
 def _minutes_left(session: Session, at, where, limit: int, window: dt.timedelta) -> int:
     """Minutes until fewer than ``limit`` rows matching ``where`` fall in ``window`` (0: free).
 
-    ``at`` is the rows' timestamp column; the ``(key, created_at)`` indexes
-    make this read at most ``limit`` index entries.
+    ``at`` is the rows' timestamp column; the indexes ending in ``created_at``
+    (see ``models.LoginFailure``, ``models.SignupAttempt``) make this read at
+    most ``limit`` index entries.
     """
     rows = session.exec(
         select(at).where(where, col(at) > utcnow() - window).order_by(col(at).desc()).limit(limit)
@@ -169,10 +174,14 @@ def _minutes_left(session: Session, at, where, limit: int, window: dt.timedelta)
 
 
 def _login_lock(session: Session, key: str, address: str, settings: Settings) -> None:
-    """Raise when this client address, or this username, has failed too often.
+    """Raise when this client address, or this username from this address, failed too often.
 
     The address is checked first: its message is the more useful one for a
-    script spraying many usernames.
+    script spraying many usernames. The username's failures are counted only
+    from this same address (from no address when it is unknown), so whoever
+    fails for a name locks out only themselves, never its owner elsewhere.
+    Guessing one name from many addresses is held back by each address's own
+    limit, and by bcrypt's cost.
     """
     window = dt.timedelta(minutes=settings.login_window_minutes)
     failed = LoginFailure.created_at
@@ -188,8 +197,14 @@ def _login_lock(session: Session, key: str, address: str, settings: Settings) ->
             raise TooManyAttempts(minutes, TOO_MANY_LOGINS_FROM_ADDRESS)
     if not key:  # a malformed name: only the address counts
         return
+    from_address = col(LoginFailure.client_address)
+    same_address = from_address == address if address else from_address.is_(None)
     minutes = _minutes_left(
-        session, failed, LoginFailure.username_key == key, settings.login_max_failures, window
+        session,
+        failed,
+        sa.and_(col(LoginFailure.username_key) == key, same_address),
+        settings.login_max_failures,
+        window,
     )
     if minutes:
         raise TooManyAttempts(minutes)
@@ -222,13 +237,14 @@ def log_in(
         # putting the name in a query (PostgreSQL rejects NUL characters).
         if address:
             _login_lock(session, "", address, settings)
-        security.verify_password(password or "", None)
+        security.verify_password(password or "", None, dummy_rounds=settings.bcrypt_rounds)
         if address:
             _record_failure(session, "", address)
         raise InvalidCredentials()
     _login_lock(session, key, address, settings)
     user = session.exec(select(User).where(User.username_key == key)).first()
-    if not security.verify_password(password or "", user.password_hash if user else None):
+    stored = user.password_hash if user else None
+    if not security.verify_password(password or "", stored, dummy_rounds=settings.bcrypt_rounds):
         _record_failure(session, key, address)
         raise InvalidCredentials()
     assert user is not None
