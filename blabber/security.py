@@ -103,10 +103,13 @@ def tokens_equal(a: str, b: str) -> bool:
 # the socket's peer is the proxy, and the browser's address is the last entry
 # nginx appended to X-Forwarded-For; but anyone can send that header, so it is
 # believed only when the peer is a configured trusted proxy
-# (BLABBER_TRUSTED_PROXIES), and only as far back as the chain of trusted
-# proxies goes. Reflex puts the socket's peer in ``router.session.client_ip``
-# (its own ``trusted_proxy_hops`` is left at 0) and computes it, like the
-# headers, from the connection, never from event data.
+# (BLABBER_TRUSTED_PROXIES), and only as many entries deep as we have proxies
+# appending to it (BLABBER_TRUSTED_PROXY_HOPS, default 1). Never further:
+# entries left of those are whatever the client sent, and a forged
+# "6.6.6.6, 192.168.1.50" must not become 6.6.6.6 just because the forged
+# right-hand entry looks like one of ours. Reflex puts the socket's peer in
+# ``router.session.client_ip`` (its own ``trusted_proxy_hops`` is left at 0)
+# and computes it, like the headers, from the connection, never from event data.
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -120,20 +123,26 @@ def _parse_ip(text: str) -> IPAddress | None:
     return mapped or ip
 
 
-def client_address(peer: str, forwarded_for: str, trusted_proxies: Iterable[str]) -> str:
+def client_address(
+    peer: str, forwarded_for: str, trusted_proxies: Iterable[str], *, hops: int = 1
+) -> str:
     """The client's address: ``peer``, or from X-Forwarded-For when the peer is trusted.
 
-    Walks the X-Forwarded-For list from the right (the entry added by the
-    proxy nearest to us) while the current hop is a trusted proxy; the first
-    untrusted address is the client. Returns ``""`` when the peer is unknown.
+    ``hops`` is how many proxies of ours append to X-Forwarded-For. Steps
+    from the peer to the right-most entry, then the next, at most ``hops``
+    times, and only while the address stepped from is a trusted proxy: an
+    untrusted peer or intermediate hop is itself the client (it could have
+    written anything to its left). Returns ``""`` when the peer is unknown.
     """
     networks = [ipaddress.ip_network(n, strict=False) for n in trusted_proxies]
     current = _parse_ip(peer)
     if current is None:
         return ""
-    hops = [h for h in (forwarded_for or "").split(",") if h.strip()]
-    while hops and any(current in net for net in networks):
-        previous = _parse_ip(hops.pop())
+    entries = [h for h in (forwarded_for or "").split(",") if h.strip()]
+    for _ in range(hops):
+        if not entries or not any(current in net for net in networks):
+            break
+        previous = _parse_ip(entries.pop())
         if previous is None:  # a garbled entry: stop at the last address we trust
             break
         current = previous

@@ -63,6 +63,9 @@ class Settings:
     signup_window_minutes: int = 60
     # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs).
     trusted_proxies: tuple[str, ...] = ()
+    # How many of those proxies append to X-Forwarded-For (nginx alone: 1); entries
+    # further left are the client's to forge, never believed.
+    trusted_proxy_hops: int = 1
     message_max_chars: int = 4000
     message_burst: int = 10
     message_burst_seconds: int = 10
@@ -128,6 +131,7 @@ class Settings:
             signup_address_max=_int(env, "BLABBER_SIGNUP_ADDRESS_MAX", 10),
             signup_window_minutes=_int(env, "BLABBER_SIGNUP_WINDOW_MINUTES", 60),
             trusted_proxies=_networks(env, "BLABBER_TRUSTED_PROXIES"),
+            trusted_proxy_hops=_int(env, "BLABBER_TRUSTED_PROXY_HOPS", 1),
             message_max_chars=_int(env, "BLABBER_MESSAGE_MAX_CHARS", 4000),
             message_burst=_int(env, "BLABBER_MESSAGE_BURST", 10),
             message_burst_seconds=_int(env, "BLABBER_MESSAGE_BURST_SECONDS", 10),

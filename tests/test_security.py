@@ -93,8 +93,8 @@ NGINX = ("10.0.0.0/8",)
         # a trusted proxy: the entry it appended (the right-most) is the client
         ("10.0.0.2", "203.0.113.5", NGINX, "203.0.113.5"),
         ("10.0.0.2", "1.2.3.4, 203.0.113.5", NGINX, "203.0.113.5"),  # forged prefix skipped
-        # a chain of trusted proxies is walked back to the first untrusted hop
-        ("10.0.0.2", "203.0.113.5, 10.0.0.9", NGINX, "203.0.113.5"),
+        # exactly one hop by default: nothing further left is believed
+        ("10.0.0.2", "203.0.113.5, 10.0.0.9", NGINX, "10.0.0.9"),
         # a peer that is not the proxy cannot borrow its trust
         ("198.51.100.1", "203.0.113.5", NGINX, "198.51.100.1"),
         # garbage stops the walk at the last address we believe

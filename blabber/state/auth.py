@@ -85,12 +85,15 @@ class AuthState(rx.State):
         Reflex fills ``router.session.client_ip`` (the socket's peer) and the
         headers from the websocket connection and overwrites whatever the
         event's router data says, so a client cannot choose them; the
-        X-Forwarded-For header is believed only from BLABBER_TRUSTED_PROXIES.
+        X-Forwarded-For header is believed only from BLABBER_TRUSTED_PROXIES,
+        and only BLABBER_TRUSTED_PROXY_HOPS entries deep.
         """
+        settings = get_settings()
         return security.client_address(
             self.router.session.client_ip,
             self.router.headers.raw_headers.get("x-forwarded-for", ""),
-            get_settings().trusted_proxies,
+            settings.trusted_proxies,
+            hops=settings.trusted_proxy_hops,
         )
 
     def _signed_in(self, result: accounts.SignedIn) -> None:
