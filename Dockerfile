@@ -42,12 +42,15 @@ RUN REFLEX_API_URL="${REFLEX_API_URL}" REFLEX_DEPLOY_URL="${REFLEX_API_URL}" \
 
 # ---- runtime: no Node, no compilers, non-root ----
 FROM ${PYTHON_IMAGE} AS runtime
+# BIND_HOST: the entrypoint listens on 127.0.0.1 unless told (`make run` on a
+# laptop); in the container nginx reaches it over the compose network.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH=/opt/venv/bin:$PATH \
     REFLEX_TELEMETRY_ENABLED=false \
     REFLEX_CHECK_LATEST_VERSION=false \
     REFLEX_WEB_WORKDIR=/app/.web \
+    BIND_HOST=0.0.0.0 \
     WORKERS=2
 RUN groupadd --system --gid 10001 blabber \
  && useradd --system --uid 10001 --gid blabber --home-dir /home/blabber --create-home blabber

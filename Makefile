@@ -6,6 +6,9 @@ PY := $(VENV)/bin/python
 BUN_VERSION := 1.4.5
 BUN := .tools/node_modules/bun/bin/bun.exe
 PORT ?= 3000
+# Where `make run` listens: this machine only, since it runs with the public
+# development secret. `make run HOST=0.0.0.0` serves the LAN (see README).
+HOST ?= 127.0.0.1
 
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
@@ -40,7 +43,7 @@ migrate: setup
 run: migrate
 	REFLEX_API_URL=http://localhost:$(PORT) REFLEX_DEPLOY_URL=http://localhost:$(PORT) \
 	  $(VENV)/bin/reflex export --frontend-only --no-zip --env prod
-	PORT=$(PORT) PYTHON=$(PY) WORKERS=1 BIND_PORT=$(PORT) SKIP_MIGRATIONS=1 deploy/entrypoint.sh
+	PORT=$(PORT) PYTHON=$(PY) WORKERS=1 BIND_HOST=$(HOST) BIND_PORT=$(PORT) SKIP_MIGRATIONS=1 deploy/entrypoint.sh
 
 ## Demo data: `make seed USERS=5`.
 USERS ?= 5

@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import reflex as rx
 from reflex.event import EventSpec
@@ -16,10 +18,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from blabber import db, routes
+from blabber.headers import SecurityHeaders
 from blabber.heap import freeze_startup_heap
 from blabber.pages import home, login, room, signup
 from blabber.settings import get_settings
 from blabber.state.live import run_realtime
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
 
 log = logging.getLogger("blabber")
 HEALTH_TIMEOUT = 2.0  # seconds per dependency probe
@@ -39,19 +45,60 @@ async def _database_ok() -> bool:
     return True
 
 
-async def _redis_ok(url: str) -> bool:
-    import redis.asyncio as aioredis
+class _HealthRedis:
+    """The Redis client ``/healthz`` pings: one per worker process, made on first use.
 
-    client = aioredis.Redis.from_url(
-        url, socket_connect_timeout=HEALTH_TIMEOUT, socket_timeout=HEALTH_TIMEOUT
-    )
+    A client per probe would open (and tear down) a TCP connection to Redis
+    per request. This one keeps at most two connections, waits at most
+    ``HEALTH_TIMEOUT`` for a free one, and has the probe's socket timeouts,
+    so a dead Redis still answers "down" within the bound. Closed at shutdown
+    (:func:`_close_health_redis`).
+    """
+
+    def __init__(self) -> None:
+        self._client: aioredis.Redis | None = None
+
+    def client(self, url: str) -> aioredis.Redis:
+        """The shared ``redis.asyncio.Redis`` (``url`` is the settings' one, fixed per process)."""
+        if self._client is None:
+            import redis.asyncio as aioredis
+
+            pool = aioredis.BlockingConnectionPool.from_url(
+                url,
+                max_connections=2,
+                timeout=HEALTH_TIMEOUT,
+                socket_connect_timeout=HEALTH_TIMEOUT,
+                socket_timeout=HEALTH_TIMEOUT,
+            )
+            self._client = aioredis.Redis.from_pool(pool)
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the client and its connections, if one was made."""
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+
+_health_redis = _HealthRedis()
+
+
+@contextlib.asynccontextmanager
+async def _close_health_redis() -> AsyncIterator[None]:
+    """Lifespan step: close the shared health-check Redis client at shutdown."""
+    try:
+        yield
+    finally:
+        await _health_redis.aclose()
+
+
+async def _redis_ok(url: str) -> bool:
+    client = _health_redis.client(url)
     try:
         return bool(await asyncio.wait_for(client.ping(), timeout=HEALTH_TIMEOUT))  # type: ignore[arg-type]
     except Exception:
         return False
-    finally:
-        with contextlib.suppress(Exception):
-            await client.aclose()
 
 
 async def healthz(_request) -> JSONResponse:
@@ -152,8 +199,13 @@ def _check_and_log_start() -> None:
 
 _check_and_log_start()
 api = Starlette(routes=[Route(routes.HEALTH, healthz)])
-app = rx.App(api_transformer=api, backend_exception_handler=backend_exception_handler)
+# Applied in order: Reflex mounts its app (pages, static files, /_event) under
+# `api`, then SecurityHeaders wraps the lot, so every HTTP response has them.
+app = rx.App(
+    api_transformer=[api, SecurityHeaders], backend_exception_handler=backend_exception_handler
+)
 for _page in (home, login, signup, room):
     app.add_page(_page.page, **_page.PAGE)
 app.register_lifespan_task(run_realtime)
 app.register_lifespan_task(freeze_startup_heap)
+app.register_lifespan_task(_close_health_redis)

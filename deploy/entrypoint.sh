@@ -8,7 +8,9 @@
 #
 # Environment (besides what blabber/settings.py reads, see .env.example):
 #   WORKERS         Uvicorn worker processes (default 2; ~1 per core)
-#   BIND_HOST       listen address (default 0.0.0.0)
+#   BIND_HOST       listen address (default 127.0.0.1: run natively, e.g. by
+#                   `make run` with the development secret, only this machine
+#                   can connect; the Dockerfile sets 0.0.0.0)
 #   BIND_PORT       listen port (default 8000; deploy/upstream.conf expects it)
 #   PYTHON          interpreter (default: python on PATH)
 #   SKIP_MIGRATIONS=1  do not run migrations (e.g. when a release job does)
@@ -51,9 +53,9 @@ export REFLEX_CHECK_LATEST_VERSION="${REFLEX_CHECK_LATEST_VERSION:-false}"
 #   --ws-per-message-deflate false  chat frames are small; compression would
 #                       cost a zlib context per connection.
 # Any other Uvicorn option can be set as UVICORN_<OPTION> in the environment.
-echo "entrypoint: starting uvicorn on ${BIND_HOST:-0.0.0.0}:${BIND_PORT:-8000} with ${WORKERS:-2} workers" >&2
+echo "entrypoint: starting uvicorn on ${BIND_HOST:-127.0.0.1}:${BIND_PORT:-8000} with ${WORKERS:-2} workers" >&2
 exec "$PYTHON" -m uvicorn --factory \
-  --host "${BIND_HOST:-0.0.0.0}" --port "${BIND_PORT:-8000}" \
+  --host "${BIND_HOST:-127.0.0.1}" --port "${BIND_PORT:-8000}" \
   --workers "${WORKERS:-2}" \
   --loop uvloop --http httptools --ws "${UVICORN_WS:-websockets-sansio}" \
   --ws-per-message-deflate false \

@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import PG_URL, PROJECT_ROOT, missing_service
-from tests.support import pg
+from tests.support import appserver, pg
 from tests.support.appserver import wait_healthy
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
@@ -61,12 +61,46 @@ def clean_redis(redis_url: str) -> str:
     return redis_url
 
 
-def render_nginx_conf(listen_port: int) -> str:
-    """deploy/nginx.conf with only its container port swapped for a test port."""
+PLACEHOLDER_ASSET = "/assets/app-test.js"
+
+
+def placeholder_backend(
+    root: Path,
+    name: str,
+    *,
+    public_port: int | None = None,
+    redis_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> appserver.AppServer:
+    """A backend (the real entrypoint) on a fresh SQLite DB, serving a one-page placeholder build.
+
+    For HTTP/websocket-level tests that need no browser, hence no frontend
+    build: the build directory holds ``index.html`` and one static asset
+    (:data:`PLACEHOLDER_ASSET`), served like the real bundle's files.
+    """
+    client_dir = root / "web" / "build" / "client"
+    (client_dir / "assets").mkdir(parents=True)
+    (client_dir / "index.html").write_text("<!doctype html><title>t</title>")
+    (client_dir / PLACEHOLDER_ASSET.lstrip("/")).write_text("console.log('hi');\n")
+    url = f"sqlite:///{root / 'blabber.db'}"
+    appserver.migrate(url)
+    return appserver.start_server(
+        root / "web",
+        port=appserver.free_port(),
+        database_url=url,
+        redis_url=redis_url,
+        public_port=public_port,
+        extra_env=extra_env,
+        name=name,
+    )
+
+
+def render_nginx_conf(listen_port: int, log_dir: Path) -> str:
+    """deploy/nginx.conf with its container port and log directory swapped for the test's."""
     source = (PROJECT_ROOT / "deploy" / "nginx.conf").read_text()
     rendered = source.replace("    listen 80;", f"    listen 127.0.0.1:{listen_port};", 1)
     assert rendered != source, "deploy/nginx.conf no longer has `listen 80;`"
-    return rendered
+    return rendered.replace("/var/log/nginx/", f"{log_dir}/")
 
 
 def nginx_prefix(tmp: Path, listen_port: int, upstreams: list[str]) -> Path:
@@ -84,7 +118,7 @@ def nginx_prefix(tmp: Path, listen_port: int, upstreams: list[str]) -> Path:
     servers = "\n".join(f"    server {u} max_fails=1 fail_timeout=5s;" for u in upstreams)
     upstream = f"upstream blabber_app {{\n    least_conn;\n{servers}\n}}\n"  # as upstream.conf
     (tmp / "blabber" / "upstream.conf").write_text(upstream)
-    (tmp / "blabber.conf").write_text(render_nginx_conf(listen_port))
+    (tmp / "blabber.conf").write_text(render_nginx_conf(listen_port, tmp / "logs"))
     main = tmp / "nginx.conf"
     main.write_text(
         f"""
@@ -93,9 +127,10 @@ error_log {tmp}/logs/error.log info;
 worker_processes 1;
 events {{ worker_connections 1024; }}
 http {{
-    log_format timed '$remote_addr [$time_local] "$request" $status $body_bytes_sent '
-                     'upstream=$upstream_addr';
-    access_log {tmp}/logs/access.log timed;
+    # As the nginx image's main config: a full-request-line access log, which the
+    # project's server block must override (tests/deploy/test_proxy.py checks it does).
+    log_format main '$remote_addr [$time_local] "$request" $status $body_bytes_sent';
+    access_log {tmp}/logs/access.log main;
     client_body_temp_path {tmp}/client_body;
     proxy_temp_path {tmp}/proxy;
     fastcgi_temp_path {tmp}/fastcgi;
@@ -153,7 +188,8 @@ def start_nginx(tmp: Path, listen_port: int, upstreams: list[str]) -> Nginx:
         stderr=(tmp / "logs" / "stderr.log").open("w"),
     )
     server = Nginx(proc=proc, prefix=tmp, port=listen_port)
-    if wait_healthy(proc, f"http://127.0.0.1:{listen_port}/healthz", timeout=20):
+    # /ping, not /healthz: nginx keeps the readiness endpoint off the public side.
+    if wait_healthy(proc, f"http://127.0.0.1:{listen_port}/ping", timeout=20):
         return server
     server.stop()
     raise RuntimeError("nginx did not answer:\n" + (tmp / "logs" / "error.log").read_text())

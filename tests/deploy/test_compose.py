@@ -9,6 +9,7 @@ covered by test_multiworker.py (entrypoint) and test_proxy.py (nginx).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import shutil
@@ -216,3 +217,41 @@ def test_entrypoint_is_valid_sh() -> None:
     assert re.search(r"^exec \"\$PYTHON\" -m uvicorn --factory", text, re.M)
     # The app alone decides whose X-Forwarded-For to believe (BLABBER_TRUSTED_PROXIES).
     assert "--no-proxy-headers" in text
+
+
+def test_app_trusts_exactly_the_proxys_fixed_address(compose: dict[str, Any]) -> None:
+    """Issue 12 finding 4: trusting every private range let any container forge a client.
+
+    nginx gets a fixed address on the compose network, outside the range
+    Docker hands out to other containers (app replicas, postgres, redis), and
+    the app believes X-Forwarded-For from that one address only, one hop deep.
+    """
+    (pool,) = compose["networks"]["default"]["ipam"]["config"]
+    subnet, dynamic = ipaddress.ip_network(pool["subnet"]), ipaddress.ip_network(pool["ip_range"])
+    proxy_ip = ipaddress.ip_address(
+        compose["services"]["proxy"]["networks"]["default"]["ipv4_address"]
+    )
+    assert proxy_ip in subnet and proxy_ip not in dynamic
+    env = compose["services"]["app"]["environment"]
+    assert env["BLABBER_TRUSTED_PROXIES"] == str(proxy_ip)
+    assert env["BLABBER_TRUSTED_PROXY_HOPS"] == "1"
+    for name, service in compose["services"].items():  # nobody else may claim it
+        if name != "proxy":
+            assert "ipv4_address" not in str(service.get("networks", "")), name
+
+
+def test_image_listens_on_all_interfaces() -> None:
+    """The entrypoint defaults to 127.0.0.1 (make run); the container must say 0.0.0.0."""
+    *_, runtime = _stages((PROJECT_ROOT / "Dockerfile").read_text())
+    assert re.search(r"^\s+BIND_HOST=0\.0\.0\.0\b", runtime, re.M)
+
+
+def test_nginx_config_does_not_expose_health_or_log_query_strings() -> None:
+    conf = (DEPLOY / "nginx.conf").read_text()
+    active = "\n".join(ln for ln in conf.splitlines() if not ln.lstrip().startswith("#"))
+    for path in ("/healthz", "/_health"):
+        assert "return 404;" in _block(active, f"location = {path} ")
+    (fmt,) = re.findall(r"log_format (\w+) (.*?);", active, re.S)
+    assert "$request " not in fmt[1] + " " and "$request_uri" not in fmt[1]
+    assert "$args" not in fmt[1] and "$query_string" not in fmt[1]
+    assert f"access_log /var/log/nginx/access.log {fmt[0]};" in active

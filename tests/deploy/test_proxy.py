@@ -1,4 +1,11 @@
-"""The production topology without Docker: nginx (deploy/nginx.conf) in front of two app processes.
+"""The production topology without Docker: nginx (deploy/nginx.conf) in front of app processes.
+
+First, HTTP-level properties of the proxy in front of one placeholder
+backend (no browser): the security headers on every response, nginx's own
+included, exactly once; ``/healthz`` is not public; the websocket URL's query
+string (which carries the tab token) never reaches the access log.
+
+Then the full system:
 
 Runs the real nginx with the project's config (only its listen port and the
 upstream include differ from docker-compose, see ``conftest.nginx_prefix``)
@@ -26,10 +33,13 @@ nothing here may depend on the token staying the same.
 from __future__ import annotations
 
 import re
+import secrets
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
+import aiohttp
 import psutil
 import pytest
 import sqlalchemy as sa
@@ -37,11 +47,75 @@ from playwright.sync_api import Page, expect
 
 from blabber import db
 from tests.deploy import chat_ui
-from tests.deploy.conftest import start_nginx
+from tests.deploy.conftest import PLACEHOLDER_ASSET, Nginx, placeholder_backend, start_nginx
+from tests.security.test_headers import assert_security_headers, get
 from tests.support import appserver
 
-pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.slow]
 FAST_HASHING = {"BLABBER_BCRYPT_ROUNDS": "4"}
+
+
+@pytest.fixture(scope="module")
+def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Nginx, appserver.AppServer]]:
+    """nginx with the project's config in front of one placeholder backend."""
+    root = tmp_path_factory.mktemp("proxy")
+    port = appserver.free_port()
+    server = placeholder_backend(root, "proxy-placeholder", public_port=port)
+    try:
+        nginx = start_nginx(root / "nginx", port, [server.url[7:]])
+    except BaseException:
+        server.stop()
+        raise
+    yield nginx, server
+    nginx.stop()
+    server.stop()
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/", 200),
+        (PLACEHOLDER_ASSET, 200),
+        ("/ping", 200),
+        ("/no-such-file.js", 404),  # the app's 404
+        ("/healthz", 404),  # nginx's own answer
+    ],
+)
+def test_security_headers_through_nginx(proxy, path: str, status: int) -> None:
+    nginx, _ = proxy
+    resp, _ = get(nginx.port, path)
+    assert resp.status == status
+    assert_security_headers(resp)  # exactly once each: the app's and nginx's never both
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/healthz?probe=1", "/_health", "//healthz"])
+def test_health_endpoints_are_not_public_through_nginx(proxy, path: str) -> None:
+    """Which dependency is down is for the operator; the app port still answers."""
+    nginx, server = proxy
+    resp, body = get(nginx.port, path)
+    assert resp.status == 404
+    assert b"database" not in body
+    with urllib.request.urlopen(f"{server.url}/healthz", timeout=5) as direct:
+        assert direct.status == 200
+
+
+async def test_websocket_token_is_not_in_the_access_log(proxy) -> None:
+    """The tab token rides in /_event's query string; nginx must not log it."""
+    nginx, _ = proxy
+    secret = f"SECRET{secrets.token_hex(8)}"
+    base = f"http://127.0.0.1:{nginx.port}"
+    url = f"{base}/_event/?EIO=4&transport=websocket&token={secret}"
+    async with aiohttp.ClientSession() as session:
+        ws = await session.ws_connect(url, headers={"Origin": base})
+        first = await ws.receive(timeout=5)
+        assert str(first.data).startswith('0{"sid"'), first  # the socket really opened
+        await ws.close()
+    deadline = time.monotonic() + 10  # the entry is written when the socket closes
+    while "/_event/" not in nginx.access_log and time.monotonic() < deadline:
+        time.sleep(0.1)
+    log = nginx.access_log
+    assert secret not in log
+    assert '"GET /_event/ HTTP/1.1" 101 ' in log, log[-2000:]  # logged, just without the query
 
 
 def _token(page: Page) -> str:
@@ -115,7 +189,7 @@ def move_apart(
         if on_bob != on_alice:
             return on_alice, on_bob
         for _ in range(1 + attempt % 2):
-            urllib.request.urlopen(f"{base}/healthz", timeout=5).close()
+            urllib.request.urlopen(f"{base}/ping", timeout=5).close()
         bob.reload()
         expect(bob.get_by_test_id("room-heading")).to_contain_text("lobby")
         since = time.time()
@@ -124,6 +198,9 @@ def move_apart(
     return on_alice, on_bob
 
 
+@pytest.mark.e2e
+@pytest.mark.postgres
+@pytest.mark.redis
 def test_two_users_through_nginx_survive_losing_a_process(
     browser, fresh_database: str, clean_redis: str, tmp_path: Path
 ) -> None:
@@ -170,9 +247,9 @@ def test_two_users_through_nginx_survive_losing_a_process(
         expect(alice).to_have_url(re.compile(r"/rooms/lobby/?$"))
         chat_ui.expect_message(alice, "before the crash, from bob")
         # Closed sockets are logged: the reload closed Alice's first one.
-        assert re.search(r'"GET /_event/\?[^"]* HTTP/1.1" 101 ', nginx.access_log), (
-            nginx.access_log[-2000:]
-        )
+        # The query string (the tab token) is left out of the log.
+        log = nginx.access_log
+        assert '"GET /_event/ HTTP/1.1" 101 ' in log and "token=" not in log, log[-2000:]
 
         # Crash the process holding Alice's socket; Bob's stays on the other one.
         on_alice, on_bob = move_apart(fresh_database, servers, alice, bob, base)
@@ -204,7 +281,7 @@ def test_two_users_through_nginx_survive_losing_a_process(
             ],
             timeout=chat_ui.TIMEOUT_MS,
         )
-        upstreams = set(re.findall(r"/_event/.* 101 \d+ upstream=(\S+)", nginx.access_log))
+        upstreams = set(re.findall(r'"GET /_event/ [^"]*" 101 .* upstream=(\S+)', nginx.access_log))
         assert len(upstreams) >= 2, nginx.access_log[-2000:]  # sockets used both processes
     finally:
         if nginx is not None:
