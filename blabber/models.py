@@ -113,6 +113,21 @@ class SignupAttempt(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
+class JoinAttempt(SQLModel, table=True):
+    """One attempt to join a room the user was not in, kept to rate-limit joins per user.
+
+    Until rooms can be private, a room's name is all it takes to read its
+    history; counting joins keeps guessing names slow.
+    """
+
+    __tablename__ = "join_attempts"
+    __table_args__ = (sa.Index("ix_join_attempts_user_time", "user_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id")
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
 class Room(SQLModel, table=True):
     """A chat room. ``name_key`` is the lower-cased name, unique."""
 

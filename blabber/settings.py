@@ -66,6 +66,9 @@ class Settings:
     # How many of those proxies append to X-Forwarded-For (nginx alone: 1); entries
     # further left are the client's to forge, never believed.
     trusted_proxy_hops: int = 1
+    # Rooms a user may join (that they were not in) per window; see rooms.join_room.
+    join_max: int = 20
+    join_window_seconds: int = 60
     message_max_chars: int = 4000
     message_burst: int = 10
     message_burst_seconds: int = 10
@@ -132,6 +135,8 @@ class Settings:
             signup_window_minutes=_int(env, "BLABBER_SIGNUP_WINDOW_MINUTES", 60),
             trusted_proxies=_networks(env, "BLABBER_TRUSTED_PROXIES"),
             trusted_proxy_hops=_int(env, "BLABBER_TRUSTED_PROXY_HOPS", 1),
+            join_max=_int(env, "BLABBER_JOIN_MAX", 20),
+            join_window_seconds=_int(env, "BLABBER_JOIN_WINDOW_SECONDS", 60),
             message_max_chars=_int(env, "BLABBER_MESSAGE_MAX_CHARS", 4000),
             message_burst=_int(env, "BLABBER_MESSAGE_BURST", 10),
             message_burst_seconds=_int(env, "BLABBER_MESSAGE_BURST_SECONDS", 10),

@@ -24,6 +24,7 @@ from sqlmodel import Session, SQLModel, func, select
 from blabber import db, security
 from blabber.models import (
     AuthSession,
+    JoinAttempt,
     LoginFailure,
     Membership,
     Message,
@@ -35,7 +36,7 @@ from blabber.services import accounts, messages, rooms
 from blabber.services.errors import ServiceError
 from tests.conftest import FAST
 
-FUZZ = dataclasses.replace(FAST, message_burst=10**9, login_max_failures=10**9)
+FUZZ = dataclasses.replace(FAST, message_burst=10**9, login_max_failures=10**9, join_max=10**9)
 SETTINGS = settings(
     max_examples=80,
     deadline=None,
@@ -107,7 +108,16 @@ def counts(session: Session) -> dict[str, int]:
     session.rollback()
     return {
         model.__tablename__: session.exec(select(func.count()).select_from(model)).one()
-        for model in (User, AuthSession, LoginFailure, SignupAttempt, Room, Membership, Message)
+        for model in (
+            User,
+            AuthSession,
+            LoginFailure,
+            SignupAttempt,
+            JoinAttempt,
+            Room,
+            Membership,
+            Message,
+        )
     }
 
 
@@ -192,7 +202,7 @@ def test_room_names(fresh_db):
     def check(name: str) -> None:
         before = counts(session)
         try:
-            room = rooms.join_room(session, alice, name)
+            room = rooms.join_room(session, alice, name, settings=FUZZ)
         except ServiceError as err:
             refused_cleanly(session, before, err)
             with pytest.raises(ServiceError):  # NotFound, never a crash
@@ -204,7 +214,7 @@ def test_room_names(fresh_db):
         after = counts(session)
         if after["rooms"] == before["rooms"] + 1:  # newly created: stored as typed
             assert room.name == expected
-            assert after == grow(before, rooms=1, memberships=1, messages=1)
+            assert after == grow(before, rooms=1, memberships=1, messages=1, join_attempts=1)
         else:
             assert after == before  # already a member: nothing written
         assert rooms.room_for_member(session, alice, name).id == room.id
@@ -249,6 +259,7 @@ def test_models_cover_every_table():
         "auth_sessions",
         "login_failures",
         "signup_attempts",
+        "join_attempts",
         "rooms",
         "memberships",
         "messages",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
-from blabber.models import Membership, Message, MessageKind, Room, RoomBan
+from blabber.models import JoinAttempt, Membership, Message, MessageKind, Room, RoomBan, utcnow
 from blabber.realtime import events
 from blabber.services import accounts, messages, rooms
 from blabber.services.errors import NotAllowed, NotFound, ServiceError
@@ -293,3 +296,47 @@ def test_members_panel_puts_admin_then_online_first_and_counts_everyone(session)
     assert rooms.name_of(session, room.id) == "panel"
     with pytest.raises(NotFound):
         rooms.name_of(session, 10_000)
+
+
+# -- joining pace (issue 12: guessing room names reads their history) ---------------
+def test_joins_are_limited_per_user_with_a_clear_message(session):
+    settings = dataclasses.replace(FAST, join_max=3, join_window_seconds=60)
+    alice, bob = user(session, "alice"), user(session, "bob")
+    for n in range(3):
+        rooms.join_room(session, alice, f"room{n}", settings=settings)
+    rooms.join_room(session, alice, "room0", settings=settings)  # re-opening mine is free
+    before = snapshot(session)
+    with pytest.raises(ServiceError, match=r"^You are joining rooms too quickly, try again in"):
+        rooms.join_room(session, alice, "room3", settings=settings)
+    assert snapshot(session) == before  # neither created nor joined
+    rooms.join_room(session, bob, "room3", settings=settings)  # the limit is alice's alone
+
+
+def test_joins_older_than_the_window_do_not_count(session):
+    settings = dataclasses.replace(FAST, join_max=2, join_window_seconds=60)
+    alice = user(session, "alice")
+    for n in range(2):
+        rooms.join_room(session, alice, f"old{n}", settings=settings)
+    session.exec(sa.update(JoinAttempt).values(created_at=utcnow() - dt.timedelta(seconds=61)))
+    session.commit()
+    assert rooms.join_room(session, alice, "fresh", settings=settings).name == "fresh"
+
+
+def test_a_refused_join_of_a_banned_user_counts(session):
+    settings = dataclasses.replace(FAST, join_max=2, join_window_seconds=60)
+    admin, bob = user(session, "admin"), user(session, "bob")
+    room = rooms.join_room(session, admin, "vault", settings=settings)
+    rooms.join_room(session, bob, "vault", settings=settings)
+    rooms.kick_member(session, admin, room.id, bob)
+    with pytest.raises(NotAllowed):
+        rooms.join_room(session, bob, "vault", settings=settings)  # bob's second attempt
+    with pytest.raises(ServiceError, match="too quickly"):
+        rooms.join_room(session, bob, "elsewhere", settings=settings)
+
+
+def test_shipped_join_limit_lets_a_person_join_twenty_rooms_in_a_minute(session):
+    alice = user(session, "alice")
+    for n in range(20):
+        rooms.join_room(session, alice, f"team {n}")
+    with pytest.raises(ServiceError, match="too quickly"):
+        rooms.join_room(session, alice, "one too many")

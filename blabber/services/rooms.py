@@ -8,16 +8,29 @@ member takes over. Every check runs in the same transaction as the change.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from blabber.models import Membership, Message, MessageKind, Role, Room, RoomBan, User
+from blabber.models import (
+    JoinAttempt,
+    Membership,
+    Message,
+    MessageKind,
+    Role,
+    Room,
+    RoomBan,
+    User,
+    utcnow,
+)
 from blabber.realtime import events
 from blabber.services.errors import NotAllowed, NotFound, ServiceError
 from blabber.services.outbox import publish_on_commit
 from blabber.services.views import BanView, MemberView, MessageView, RoomSummary
+from blabber.settings import Settings, get_settings
 
 ROOM_NAME_RE = re.compile(r"^[A-Za-z0-9 _\-]{1,40}$")
 NOT_A_MEMBER = "You are not a member of that room"
@@ -101,22 +114,46 @@ def _create_room(session: Session, user_id: int, name: str) -> Room:
     return room
 
 
-def join_room(session: Session, user_id: int, name: str) -> RoomSummary:
+def _check_join_rate(session: Session, user_id: int, settings: Settings) -> None:
+    """Raise when ``user_id`` joined ``join_max`` rooms within the window; else count this one.
+
+    Until rooms can be private, knowing a room's name is enough to read all
+    of its history, so guessing names must be slow. Re-opening a room I am
+    already in is not counted; a refused join (banned) is.
+    """
+    window = dt.timedelta(seconds=settings.join_window_seconds)
+    recent = session.exec(
+        select(JoinAttempt.created_at)
+        .where(JoinAttempt.user_id == user_id, col(JoinAttempt.created_at) > utcnow() - window)
+        .order_by(col(JoinAttempt.created_at).desc())
+        .limit(settings.join_max)
+    ).all()
+    if len(recent) >= settings.join_max:
+        wait = recent[-1] + window - utcnow()
+        seconds = max(1, math.ceil(wait.total_seconds()))
+        raise ServiceError(f"You are joining rooms too quickly, try again in {seconds} seconds")
+    session.add(JoinAttempt(user_id=user_id))
+
+
+def join_room(
+    session: Session, user_id: int, name: str, *, settings: Settings | None = None
+) -> RoomSummary:
     """Join the room called ``name``, creating it (with me as admin) if new."""
+    settings = settings or get_settings()
     clean = normalize_room_name(name)
     user = session.get(User, user_id)
     if user is None:
         raise NotAllowed("Please log in again")
-    room = find_room(session, clean) or _create_room(session, user_id, clean)
-    existing = get_membership(session, user_id, room.id)  # type: ignore[arg-type]
-    if existing is not None:
-        session.commit()
+    room = find_room(session, clean)
+    if room is not None and get_membership(session, user_id, room.id) is not None:  # type: ignore[arg-type]
         return RoomSummary(id=room.id, name=room.name)  # type: ignore[arg-type]
+    _check_join_rate(session, user_id, settings)
+    room = room or _create_room(session, user_id, clean)
     banned = session.exec(
         select(RoomBan.id).where(RoomBan.room_id == room.id, RoomBan.user_id == user_id)
     ).first()
     if banned:
-        session.rollback()
+        session.commit()  # keeps the counted attempt
         raise NotAllowed(f"You were removed from {room.name} and cannot rejoin")
     member_count = session.exec(
         select(func.count()).select_from(Membership).where(Membership.room_id == room.id)
