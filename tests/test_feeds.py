@@ -105,3 +105,13 @@ def test_the_catch_up_cursor_is_only_trusted_for_its_own_room():
     assert parse_seen_marker("7:120", 8) == 0  # another room's cursor
     for junk in ("", "7:", "7:-1", "7:1e9", ":5", None, 7, "7:" + "9" * 50, ["7:1"]):
         assert parse_seen_marker(junk, 7) == 0, junk
+
+
+def test_only_a_new_typer_changes_the_typing_line():
+    """Renewals (another tab, another worker) extend the notice without a packet."""
+    feed = RoomFeed(1, "general")
+    assert feed.typing(7, "alice", 4.0, now=100.0)
+    assert not feed.typing(7, "alice", 4.0, now=101.0)  # renewed: same line
+    assert feed.expire_typing(now=104.5) == 105.0  # the renewal moved the expiry
+    assert feed.typing(8, "bob", 4.0, now=102.0)
+    assert feed.typing(7, "alice", 4.0, now=106.0)  # expired, then back: the line changes

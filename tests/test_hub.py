@@ -80,10 +80,21 @@ def test_rewatching_a_tab_replaces_its_rooms(hub):
 
 
 def test_prune_forgets_disconnected_tabs(hub):
-    gone = hub.prune({"alice-1", "bob-1", "someone-else"})
+    gone = hub.prune({"alice-1": "s1", "bob-1": "s2", "someone-else": "s3"})
     assert sorted(gone) == ["alice-2", "carol-1"]
     assert set(hub.local_connections()) == {"alice-1", "bob-1"}
     assert set(hub.viewers(1)) == {"alice-1"}
+
+
+def test_a_registration_belongs_to_the_socket_that_made_it(hub):
+    """The same tab token on a new socket (a reconnect, a token read from a log) is a stranger."""
+    hub.watch("dave-1", user_id=4, viewing_room=1, member_rooms=[1], sid="sid-a")
+    assert hub.registered_by("dave-1", "sid-a")
+    assert not hub.registered_by("dave-1", "sid-b")
+    assert not hub.registered_by("dave-1", None)
+    gone = hub.prune({"alice-1": "", "alice-2": "", "bob-1": "", "carol-1": "", "dave-1": "sid-b"})
+    assert gone == ["dave-1"]
+    assert "dave-1" not in hub.viewers(1)
 
 
 def test_message_goes_to_member_tabs_not_viewing_the_room(hub):

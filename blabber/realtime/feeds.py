@@ -132,11 +132,19 @@ class RoomFeed:
         return out
 
     # -- typing --------------------------------------------------------------
-    def typing(self, user_id: int, username: str, seconds: float, now: float | None = None) -> None:
-        """``username`` is typing for the next ``seconds``."""
+    def typing(self, user_id: int, username: str, seconds: float, now: float | None = None) -> bool:
+        """``username`` is typing for the next ``seconds``; True when the typing line changes.
+
+        A renewal from someone already shown only moves their expiry, so it
+        needs no packet: however many tabs (or workers) renew a notice, the
+        viewers hear of a typer once.
+        """
         now = time.time() if now is None else now
+        shown = user_id in self.typers and self.typers[user_id][1] > now
         if len(self.typers) < MAX_TYPERS or user_id in self.typers:
             self.typers[user_id] = (username[:32], now + seconds)
+            return not shown
+        return False
 
     def stopped_typing(self, username: str) -> bool:
         """They posted: their typing notice ends now. True if it was shown."""

@@ -29,7 +29,7 @@ import socket
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Collection, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from blabber.realtime import events as ev
 from blabber.realtime.broker import Broker, BrokerUnavailable
@@ -56,6 +56,11 @@ class Tab:
     user_id: int
     viewing_room: int | None = None
     member_rooms: frozenset[int] = frozenset()
+    # The socket that proved the identity and registered the tab. The tab
+    # token also names the tab's next socket (a reconnect, or anyone who read
+    # it from a log), so a registration counts only while this socket is the
+    # token's socket: ``prune`` and the delivery path drop it otherwise.
+    sid: str = ""
     is_admin: bool = False  # of the viewed room: its ban list follows membership changes
     paged: bool = False  # holds history older than the room feed (see feeds.py)
 
@@ -95,16 +100,22 @@ class Hub:
         viewing_room: int | None,
         member_rooms: Iterable[int],
         *,
+        sid: str = "",
         is_admin: bool = False,
     ) -> None:
-        """Register (or update) a tab: who it is, which room it shows, its user's rooms."""
+        """Register (or update) a tab: who it is, which room it shows, its user's rooms.
+
+        Callers pass what the database said just now (the user's rooms, a
+        room they are a member of), never what a tab's state remembers.
+        """
         old = self.tabs.get(token)
-        paged = bool(old and old.paged and old.viewing_room == viewing_room)
+        paged = bool(old and old.paged and old.viewing_room == viewing_room and old.sid == sid)
         self.forget(token)
         tab = Tab(
             user_id=user_id,
             viewing_room=viewing_room,
             member_rooms=frozenset(member_rooms),
+            sid=sid,
             is_admin=is_admin,
             paged=paged,
         )
@@ -138,6 +149,10 @@ class Hub:
         if tab is not None:
             tab.paged = paged
 
+    def tabs_of(self, user_id: int) -> list[str]:
+        """The local tabs signed in as ``user_id``."""
+        return list(self._by_user.get(user_id, ()))
+
     def viewers(self, room_id: int) -> dict[str, Tab]:
         """The local tabs showing ``room_id`` now."""
         return {
@@ -154,12 +169,20 @@ class Hub:
         """Token -> user id for every registered tab (presence heartbeat input)."""
         return {token: tab.user_id for token, tab in self.tabs.items()}
 
-    def prune(self, connected: Collection[str]) -> list[str]:
-        """Forget tabs whose websocket is gone; returns the forgotten tokens."""
-        gone = [t for t in self.tabs if t not in connected]
+    def prune(self, connected: Mapping[str, str]) -> list[str]:
+        """Forget tabs whose websocket is gone or replaced; returns the forgotten tokens.
+
+        ``connected`` maps each connected tab token to its socket id.
+        """
+        gone = [t for t, tab in self.tabs.items() if not self.registered_by(t, connected.get(t))]
         for token in gone:
             self.forget(token)
         return gone
+
+    def registered_by(self, token: str, sid: str | None) -> bool:
+        """Whether ``token``'s registration was made by the socket ``sid`` (still its socket)."""
+        tab = self.tabs.get(token)
+        return tab is not None and sid is not None and (not tab.sid or tab.sid == sid)
 
     # -- routing -------------------------------------------------------------
     def targets(self, event: Event) -> set[str]:

@@ -58,6 +58,16 @@ def get_membership(session: Session, user_id: int, room_id: int) -> Membership |
     ).first()
 
 
+def is_member(session: Session, user_id: int | None, room_id: int) -> bool:
+    """Whether ``user_id`` is a member of ``room_id`` now (one indexed lookup)."""
+    if not user_id or not room_id:
+        return False
+    found = session.exec(
+        select(Membership.id).where(Membership.room_id == room_id, Membership.user_id == user_id)
+    ).first()
+    return found is not None
+
+
 def require_member(session: Session, user_id: int | None, room_id: int) -> Membership:
     """The caller's membership, or NotAllowed. Use at the top of every room action."""
     membership = get_membership(session, user_id, room_id) if user_id else None

@@ -5,6 +5,12 @@ so logging out in one tab logs out the others) and is checked against the
 database; the resulting user id is kept in a backend-only var and is the
 only identity any handler trusts. Event arguments never name a user, and the
 client's address (for per-address rate limits) comes from the connection.
+
+Identity is proven per connection. The server keeps a tab's state under its
+tab token, which also names the tab's next socket and travels in the
+websocket URL; so the stored session token counts only on the socket that
+presented it (the browser's hydrate on every (re)connect, a log-in, or
+``ChatState.resume``). A socket that merely reuses a tab token has no identity.
 """
 
 from __future__ import annotations
@@ -42,6 +48,26 @@ class AuthState(rx.State):
     _user_id: int = 0
     _token_hash: str = ""
     _checked_at: float = 0.0
+    _token_sid: str = ""  # the socket that presented ``auth_token`` (see __setattr__)
+
+    def __setattr__(self, name: str, value) -> None:
+        """Remember which socket set ``auth_token``.
+
+        Every way the token arrives assigns it: Reflex's hydrate (reset, then
+        the browser's stored value, on every (re)connect), ``update_vars_internal``
+        when the browser's storage changes, a log-in, ``ChatState.resume``.
+        So ``_token_sid`` is the socket that last presented a token, and a new
+        socket that presented none does not match it.
+        """
+        super().__setattr__(name, value)
+        if name == "auth_token":
+            super().__setattr__("_token_sid", self._socket_id())
+
+    def _socket_id(self) -> str:
+        try:
+            return self.router.session.session_id or ""
+        except Exception:  # no router yet (state being built): no socket
+            return ""
 
     @rx.var
     def signed_in(self) -> bool:
@@ -49,8 +75,11 @@ class AuthState(rx.State):
         return bool(self.username)
 
     async def _current_user_id(self) -> int | None:
-        """The verified user id, rechecking the token when the check is old."""
-        if not self.auth_token:
+        """The verified user id, rechecking the token when the check is old.
+
+        None unless this very socket presented the token (module docstring).
+        """
+        if not self.auth_token or self._token_sid != self._socket_id():
             self._forget()
             return None
         # Wall-clock time: this state is pickled and may be loaded by another

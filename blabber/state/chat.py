@@ -27,7 +27,7 @@ from blabber import db, routes
 from blabber.realtime import events as ev
 from blabber.realtime.feeds import FEED_TRIMMED, parse_seen_marker
 from blabber.realtime.hub import RESYNC, UNREAD, get_hub
-from blabber.services import messages, rooms, typing
+from blabber.services import messages, rooms, typing_notices
 from blabber.services.errors import NotAllowed, NotFound, ServiceError
 from blabber.services.views import BanView, MessageView, RoomSummary
 from blabber.settings import get_settings
@@ -89,10 +89,34 @@ class ChatState(rx.State):
             await live.follow(self._token())
         return (user_id, auth.username) if user_id else None
 
+    async def _member(self) -> tuple[int, str] | None:
+        """The caller, if signed in and a member of the open room now (asked of the database).
+
+        What this tab's state remembers (``_room_id``) may be stale: a kick
+        reaches only tabs the hub knew at the time. A caller who is no longer
+        a member loses the room view here and gets None.
+        """
+        user = await self._user()
+        if user is None or not self._room_id:
+            return None
+        if await db.run_in_session(rooms.is_member, user[0], self._room_id):
+            return user
+        self._leave_view()
+        self.notice = "You are no longer a member of that room"
+        self.rooms = await self._my_rooms(user[0])
+        await self._follow(user[0])
+        return None
+
     def _token(self) -> str:
         return self.router.session.client_token
 
     def _watch(self, user_id: int) -> None:
+        """Register this tab with the hub; only after reading its rooms from the database.
+
+        ``self.rooms`` and ``_room_id`` must be what the database said in this
+        handler or in a live event the hub delivered to this registration, so
+        a registration never revives access the tab has lost.
+        """
         hub = get_hub()
         if hub is not None:
             hub.watch(
@@ -100,8 +124,15 @@ class ChatState(rx.State):
                 user_id,
                 self._room_id or None,
                 [r.id for r in self.rooms],
+                sid=self.router.session.session_id,
                 is_admin=self.is_admin,
             )
+            self._set_paged()
+
+    def _set_paged(self) -> None:
+        """Tell the hub whether this tab holds history older than the feed (no re-registration)."""
+        hub = get_hub()
+        if hub is not None and hub.registered_by(self._token(), self.router.session.session_id):
             hub.set_paged(self._token(), bool(self.messages) and not self.has_newer)
 
     async def _follow(self, user_id: int) -> None:
@@ -129,8 +160,8 @@ class ChatState(rx.State):
         not touched, so a draft survives and can be sent again.
         """
         auth = await self.get_state(AuthState)
-        if isinstance(stored_token, str) and stored_token and not auth.auth_token:
-            auth.auth_token = stored_token[:200]
+        if isinstance(stored_token, str) and stored_token:
+            auth.auth_token = stored_token[:200]  # presented on this socket
         if await self._user() is None:
             auth.auth_token = ""
             return rx.redirect(routes.LOGIN)
@@ -176,7 +207,7 @@ class ChatState(rx.State):
             room = await db.run_in_session(rooms.room_for_member, user_id, name)
         except (NotFound, NotAllowed):
             self.loading_room = False
-            self.notice = f"You are not a member of {name}. Join it by name first."
+            self.notice = _not_a_member_notice(name)
             self.rooms = await self._my_rooms(user_id)
             await self._follow(user_id)
             yield rx.redirect(routes.HOME)
@@ -276,8 +307,8 @@ class ChatState(rx.State):
     @rx.event
     async def load_older(self):
         """``Load older messages``: reveal more of the feed, then page the database."""
-        user = await self._user()
-        if user is None or not self._room_id:
+        user = await self._member()
+        if user is None:
             return
         size = get_settings().history_page_size
         feed = live.feed_of(self._room_id)
@@ -316,21 +347,20 @@ class ChatState(rx.State):
                 # newest behind "Jump to latest messages".
                 self.messages = self.messages[:window]
                 self.has_newer = True
-            self._watch(user[0])
+            self._set_paged()
         finally:
             self.loading_older = False
 
     @rx.event
     async def jump_to_latest(self):
         """Leave deep history and show the newest page of the live feed again."""
-        user = await self._user()
-        if user is None or not self._room_id:
+        if await self._member() is None:
             return
         self.messages, self.has_older, self.has_newer = [], False, False
         feed = live.feed_of(self._room_id)
         shown = feed.messages[-get_settings().history_page_size :] if feed else []
         self.show_from_id = shown[0]["id"] if shown else 0
-        self._watch(user[0])
+        self._set_paged()
 
     @rx.event
     async def send(self, form_data: dict):
@@ -370,17 +400,24 @@ class ChatState(rx.State):
     async def typing(self):
         """The composer changed (throttled in the browser): tell the room.
 
-        The server throttles too, since a crafted client need not: at most one
-        notice per tab per ``typing_min_gap_seconds`` reaches the broker.
+        The server throttles too, since a crafted client need not: this tab
+        at most once per ``typing_min_gap_seconds`` (no thread hop), and the
+        service once per user and room whatever the number of tabs; it also
+        checks membership, so a stale tab of a kicked member announces nothing.
         """
+        gap = get_settings().typing_min_gap_seconds
         now = time.time()
-        if 0 <= now - self._typing_sent_at < get_settings().typing_min_gap_seconds:
+        if 0 <= now - self._typing_sent_at < gap:
             return
         user = await self._user()
         if user is None or not self._room_id:
             return
         self._typing_sent_at = now
-        await typing.announce_typing(user[0], user[1], self._room_id)
+        # Best effort: typing is ephemeral; a refusal or an outage shows nothing.
+        with contextlib.suppress(Exception):
+            await db.run_in_session(
+                typing_notices.announce_typing, user[0], user[1], self._room_id, min_gap=gap
+            )
 
     @rx.event
     async def leave_room(self):
@@ -473,11 +510,15 @@ class ChatState(rx.State):
                 self._watch(user_id)
             elif event.type == FEED_TRIMMED and event.room_id == self._room_id:
                 self._keep_trimmed(event.data.get("messages", []))
-            elif event.type == RESYNC:
+            elif event.type == RESYNC:  # removals may have been missed while the broker was down
                 self.rooms = [
                     RoomSummary(r.id, r.name, 0) if r.id == self._room_id else r
                     for r in await self._my_rooms(user_id)
                 ]
+                if self._room_id and self._room_id not in {r.id for r in self.rooms}:
+                    self._leave_view()
+                    out.append(rx.redirect(routes.HOME))
+                self._watch(user_id)
         return out
 
     def _keep_trimmed(self, trimmed: list[dict]) -> None:
@@ -533,6 +574,19 @@ class ChatState(rx.State):
         self.notice = f"You were removed from {room_name}"
         self._watch(user_id)
         return out
+
+
+def _not_a_member_notice(name: str) -> str:
+    """The answer to opening a room one is not in; echoes the name only if it is a room name.
+
+    The name comes from the URL, which anyone can craft: text that could not
+    be a room name is not repeated in the app's own voice.
+    """
+    try:
+        clean = rooms.normalize_room_name(name)
+    except ServiceError:
+        return "You are not a member of that room. Join it by name first."
+    return f"You are not a member of {clean}. Join it by name first."
 
 
 def _notify(title: str, body: str) -> list:

@@ -69,7 +69,16 @@ _syncs_started = 0
 
 
 async def deliver(token: str, batch: list[Event]) -> None:
-    """Apply a batch of events to one tab's ChatState, move its feed, push the delta."""
+    """Apply a batch of events to one tab's ChatState, move its feed, push the delta.
+
+    Only while the socket that registered the tab still holds its token: a
+    new socket with the same token (reconnected, or opened by someone who
+    read the token) has proven nothing yet and is dropped from the hub.
+    """
+    hub = get_hub()
+    if hub is not None and not hub.registered_by(token, _sid(token)):
+        hub.forget(token)
+        return
     frontend = await _apply(token, batch)
     # Kicked or logged out: the socket must stop receiving the room's feed now.
     await follow(token)
@@ -187,6 +196,8 @@ async def follow(token: str) -> None:
     if hub is None or sid is None or _app is None or _app.sio is None:
         return
     namespace = _app.event_namespace.namespace if _app.event_namespace else "/_event"
+    if not hub.registered_by(token, sid):
+        hub.forget(token)  # registered by an earlier socket of this token
     tab = hub.tabs.get(token)
     room_id = tab.viewing_room if tab else None
     current = [r for r in _app.sio.rooms(sid, namespace) if str(r).startswith(FEED_PREFIX)]
@@ -199,11 +210,19 @@ async def follow(token: str) -> None:
         return
     if f"{FEED_PREFIX}{room_id}" in current:
         return
+    # The one way into a feed: re-checked against the database every time a
+    # socket is (re)added, so nothing a tab's state remembers can put it back.
+    # A kick committed after this check reaches this tab (it is registered)
+    # and takes it out again before the next message (``_evict_removed``).
+    assert tab is not None  # it names the room
+    if not await db.run_in_session(rooms.is_member, tab.user_id, room_id):
+        hub.watch(token, tab.user_id, None, tab.member_rooms - {room_id}, sid=sid)
+        return
     feed = await _feed(room_id)
     async with _lock(room_id):
         tab = hub.tabs.get(token)
-        if tab is None or tab.viewing_room != room_id:
-            return  # navigated away while the feed loaded
+        if tab is None or tab.viewing_room != room_id or tab.sid != sid:
+            return  # navigated away (or the socket changed) while the feed loaded
         everyone, own = feed.typing_labels()
         await _app.sio.enter_room(sid, f"{FEED_PREFIX}{room_id}", namespace)
         await _emit(feed.snapshot(own.get(tab.user_id, everyone), _degraded()), to=sid)
@@ -243,6 +262,7 @@ async def publish_local(view: MessageView) -> None:
 
 async def on_room_events(batch: list[Event]) -> None:
     """The hub's room-feed path: fold a batch into this worker's feeds and send them."""
+    await _evict_removed(batch)
     new_messages: dict[int, list[dict[str, Any]]] = {}
     typing_rooms: set[int] = set()
     for event in batch:
@@ -253,8 +273,8 @@ async def on_room_events(batch: list[Event]) -> None:
             new_messages.setdefault(room_id, []).append(event.data)
         elif event.type == ev.TYPING and room_id in _feeds and event.user_id:
             name = str(event.data.get("username", ""))
-            if name:
-                _feeds[room_id].typing(event.user_id, name, TYPING_SECONDS)
+            # Only a new typer changes the line; renewals just extend it.
+            if name and _feeds[room_id].typing(event.user_id, name, TYPING_SECONDS):
                 typing_rooms.add(room_id)
         elif event.type == ev.PRESENCE_CHANGED:
             for rid in event.data.get("room_ids", []):
@@ -266,6 +286,31 @@ async def on_room_events(batch: list[Event]) -> None:
         await _publish_messages(room_id, views)
     for room_id in typing_rooms:
         await _publish_typing(room_id)
+
+
+async def _evict_removed(batch: list[Event]) -> None:
+    """Take removed members' sockets out of the room's feed before anything else is sent.
+
+    The removed tab's own state is updated afterwards (``deliver``); this
+    step runs first so that not even a message in the same batch as the
+    removal reaches them.
+    """
+    hub = get_hub()
+    if hub is None or _app is None or _app.sio is None:
+        return
+    namespace = _app.event_namespace.namespace if _app.event_namespace else "/_event"
+    for event in batch:
+        if event.type != ev.USER_REMOVED or not event.room_id:
+            continue
+        for token in hub.tabs_of(event.user_id or 0):
+            tab = hub.tabs[token]
+            rest = tab.member_rooms - {event.room_id}
+            viewing = None if tab.viewing_room == event.room_id else tab.viewing_room
+            hub.watch(token, tab.user_id, viewing, rest, sid=tab.sid, is_admin=tab.is_admin)
+            sid = _sid(token)
+            if sid is not None and viewing is None:
+                await _app.sio.leave_room(sid, f"{FEED_PREFIX}{event.room_id}", namespace)
+                await _emit(empty_snapshot(_degraded()), to=sid)
 
 
 async def _publish_messages(room_id: int, views: list[dict[str, Any]]) -> None:
@@ -463,10 +508,11 @@ def _background(coro) -> None:
     task.add_done_callback(_BACKGROUND.discard)
 
 
-def _connected_tokens() -> set[str]:
+def _connected_tokens() -> dict[str, str]:
+    """Tab token -> socket id of every socket connected to this worker."""
     if _app is None or _app.event_namespace is None:
-        return set()
-    return set(_app.event_namespace.token_to_sid.keys())
+        return {}
+    return dict(_app.event_namespace.token_to_sid)
 
 
 async def sync_presence_now() -> None:

@@ -135,14 +135,20 @@ def test_hostile_names_are_refused_and_echoed_only_as_text(new_page, uniq):
         expect(page.get_by_test_id("room-entry")).to_have_count(0)
     assert_nothing_ran(page)
 
-    # Reflected: a crafted link to /rooms/<markup> names the room in the notice.
+    # Reflected: a crafted link to /rooms/<markup> is not repeated in the app's
+    # voice; only a name that could be a room's is echoed.
     for name in HOSTILE_URL_NAMES:
         page.goto("/rooms/" + urllib.parse.quote(name, safe=""))
         expect(page.get_by_test_id("notice")).to_have_text(
-            f"You are not a member of {name}. Join it by name first."
+            "You are not a member of that room. Join it by name first."
         )
         expect(page.get_by_test_id("notice").locator(MARKUP)).to_have_count(0)
     assert_nothing_ran(page)
+    plain = uniq("plain")
+    page.goto(f"/rooms/{plain}")
+    expect(page.get_by_test_id("notice")).to_have_text(
+        f"You are not a member of {plain}. Join it by name first."
+    )
 
 
 def test_hostile_message_bodies_render_as_text_everywhere(new_page, uniq):

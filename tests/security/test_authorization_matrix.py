@@ -11,7 +11,18 @@ Roles, each a real client speaking Reflex's websocket protocol:
 * ``logged_out``: never signed in;
 * ``non_member``: signed in, not in the room;
 * ``kicked``: was a member, removed and banned by the admin;
-* ``non_admin``: a current member, for the admin actions (kick, unban).
+* ``non_admin``: a current member, for the admin actions (kick, unban);
+* ``stale_no_hydrate``: a member whose socket closed, kicked while away, who
+  reopens a socket with the same tab token and sends events without the
+  browser's hydrate (so without presenting any session token);
+* ``stale_proven``: the same, but presenting their own (valid) session token
+  through ``update_vars_internal``, still without a page load: the server's
+  memory of the tab (open room, room list) must grant nothing;
+* ``blanked_restored``: a connected member who blanks their token for one
+  event (the hub drops the tab), is kicked, then restores the token;
+* ``borrowed_token``: a stranger who read a current member's tab token (it
+  travels in the websocket URL) and opens a socket with it after the
+  member's socket closed, without any session token.
 
 Each role calls each handler with crafted arguments (the room's name and
 internal id, other users' ids, forged field names, wrong types). Afterwards:
@@ -35,12 +46,14 @@ import sqlalchemy as sa
 
 from tests.security.conftest import tab, uniq
 from tests.support.appserver import AppServer
-from tests.support.reflex_client import AUTH, CHAT, ReflexClient
+from tests.support.reflex_client import AUTH, AUTH_TOKEN_KEY, CHAT, FEED, ReflexClient
 
 SECRET = "the launch code is 0000"
 AFTER_KICK = "new plans after the kick"
 INTRUDER = "intruder was here"
-ROLES = ("logged_out", "non_member", "kicked", "non_admin")
+STALE = ("stale_no_hydrate", "stale_proven", "blanked_restored")
+ROLES = ("logged_out", "non_member", "kicked", "non_admin", *STALE, "borrowed_token")
+FORMER_MEMBERS = ("kicked", *STALE)  # saw the secret before they were removed
 ADMIN_ONLY = {("ChatState", "kick"), ("ChatState", "unban")}
 
 # A crafted call: (path the client claims to be on, payload). ``ctx`` holds the
@@ -241,7 +254,60 @@ async def room(backend: AppServer, backend_db, clients: list[ReflexClient]) -> d
     return ctx
 
 
+def _listed(alice: ReflexClient, name: str) -> dict | None:
+    return next((m for m in alice.var(FEED, "members", []) if m["username"] == name), None)
+
+
+async def stale_caller(role: str, ctx: dict, backend: AppServer, made: list) -> ReflexClient:
+    """A member turned into a stale tab of a kicked member, the way ``role`` says."""
+    alice = ctx["alice_client"]
+    dan, name = await tab(backend, made), uniq("dan")
+    await dan.sign_up(name)
+    await dan.join(ctx["room"])
+    await alice.wait_for(lambda: (_listed(alice, name) or {}).get("online", False))
+    dan_id = _listed(alice, name)["user_id"]  # type: ignore[index]
+    storage = dan.storage()
+    if role == "blanked_restored":
+        await dan.set_storage({AUTH_TOKEN_KEY: ""})
+        await dan.call(CHAT, "jump_to_latest")
+        await dan.settle(0.2)
+    else:
+        await dan.close()  # the server forgets the socket: alice sees dan offline
+        await alice.wait_for(lambda: not (_listed(alice, name) or {}).get("online"), timeout=15)
+    await alice.call(CHAT, "kick", user_id=dan_id)
+    await alice.wait_for(lambda: _listed(alice, name) is None)
+    if role == "blanked_restored":
+        await dan.set_storage(storage)
+    else:
+        await dan.reopen_without_hydrate()
+        if role == "stale_proven":
+            await dan.set_storage(storage)
+    ctx["stale_id"] = dan_id
+    return dan
+
+
+async def borrowed_caller(ctx: dict, backend: AppServer, made: list) -> ReflexClient:
+    """A socket opened with a member's tab token after the member's own socket closed."""
+    alice = ctx["alice_client"]
+    vic, name = await tab(backend, made), uniq("vic")
+    await vic.sign_up(name)
+    await vic.join(ctx["room"])
+    await alice.wait_for(lambda: (_listed(alice, name) or {}).get("online", False))
+    ctx["stale_id"] = _listed(alice, name)["user_id"]  # type: ignore[index]
+    await vic.close()
+    await alice.wait_for(lambda: not (_listed(alice, name) or {}).get("online"), timeout=15)
+    intruder = ReflexClient(backend.url)
+    intruder.token = vic.token
+    await intruder.connect(f"/rooms/{ctx['room']}", hydrate=False)
+    made.append(intruder)
+    return intruder
+
+
 async def caller_for(role: str, ctx: dict, backend: AppServer, made: list) -> ReflexClient:
+    if role == "borrowed_token":
+        return await borrowed_caller(ctx, backend, made)
+    if role in STALE:
+        return await stale_caller(role, ctx, backend, made)
     if role == "logged_out":
         return await tab(backend, made)
     if role == "non_member":
@@ -256,6 +322,7 @@ async def test_every_handler_refuses(role, backend, backend_db, clients, room):
     handlers = state_handlers()
     caller = await caller_for(role, room, backend, clients)
     caller_id = {"kicked": room["bob_id"], "non_admin": room["carol_id"]}.get(role)
+    caller_id = room.get("stale_id", caller_id)
     if role == "non_member":
         with backend_db.connect() as conn:
             caller_id = conn.execute(
@@ -275,13 +342,15 @@ async def test_every_handler_refuses(role, backend, backend_db, clients, room):
 
     assert snapshot(backend_db, caller_id) == before
     seen = json.dumps(caller.received[mark_caller:])
-    assert SECRET not in seen or role in ("kicked", "non_admin")
+    assert SECRET not in seen or role in (*FORMER_MEMBERS, "non_admin")
     assert INTRUDER not in json.dumps(alice.received)
+    if role == "borrowed_token":  # the member's name is in their own tab's state: not a leak
+        assert room["alice"] not in seen
     if role in ("logged_out", "non_member"):
         for name in (room["alice"], room["carol"]):
             assert name not in seen, f"{role} was shown member {name}"
         assert room["room_id"] not in room_ids_in(caller.received[mark_caller:])
-    if role == "kicked":
+    if role in FORMER_MEMBERS:
         await alice.call(CHAT, "send", form_data={"body": AFTER_KICK, "client_id": uniq("a")})
         await alice.wait_for(lambda: AFTER_KICK in alice.bodies())
         await caller.settle(0.5)
@@ -290,7 +359,8 @@ async def test_every_handler_refuses(role, backend, backend_db, clients, room):
         errors = [d.get(CHAT, {}).get("composer_error_rx_state_") for d in caller.deltas]
         assert "Only the room's admin can do that" in errors, errors
         assert not any(values.get("bans_rx_state_") for values in caller.state.values())
-    # No member was told the caller is typing, and nobody became alice.
-    typing_shown = [d.get(CHAT, {}).get("typing_text_rx_state_") for d in alice.deltas[mark_alice:]]
+    # No member was told the caller is typing (typing reaches viewers in
+    # FeedState packets), and nobody became alice.
+    typing_shown = [d.get(FEED, {}).get("typing_text_rx_state_") for d in alice.deltas[mark_alice:]]
     assert not any(t for t in typing_shown), typing_shown
     assert caller.var(AUTH, "username") != room["alice"]

@@ -58,12 +58,19 @@ async def test_logout_kick_and_revocation_each_stop_the_feed(backend):
             for m in alice.var(FEED, "members", [])
             if m["username"].startswith("carol")
         )
+        carol_mark = len(carol.received)
         await alice.call(CHAT, "kick", user_id=carol_id)  # carol: kicked
         await dave.call(AUTH, "log_out")  # dave's other tab: revoked elsewhere
         await dave_too.wait_for(
             lambda: any("/login" in json.dumps(e) for e in dave_too.frontend_events), timeout=10
         )
         await alice.settle(0.5)
+        # Published with the kick, in one broker batch: the feed must have let
+        # carol go before sending it (she is told "You were removed" instead).
+        carol_name = carol.var(AUTH, "username")
+        await alice.wait_for(lambda: f"{carol_name} was removed" in json.dumps(alice.received))
+        assert f"{carol_name} was removed" not in received_text(carol, carol_mark)
+        await carol.wait_for(lambda: "You were removed" in (carol.var(CHAT, "notice") or ""))
 
         await post(alice, "after they lost access")
         await alice.settle(1.0)

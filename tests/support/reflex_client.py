@@ -23,6 +23,7 @@ AUTH = f"{ROOT}.blabber___state___auth____auth_state"
 CHAT = f"{ROOT}.blabber___state___chat____chat_state"
 FEED = f"{ROOT}.blabber___state___feed____feed_state"
 ON_LOAD = f"{ROOT}.reflex___state____on_load_internal_state.on_load_internal"
+UPDATE_VARS = f"{ROOT}.reflex___state____update_vars_internal_state.update_vars_internal"
 NAMESPACE = "/_event"  # socket.io-client treats the URL path as the namespace
 AUTH_TOKEN_KEY = f"{AUTH}.auth_token_rx_state_"  # the localStorage var, as state.js names it
 
@@ -81,8 +82,14 @@ class ReflexClient:
         values = self.state.get(substate, {})
         return values.get(name + "_rx_state_", values.get(name, default))
 
-    async def connect(self, path: str = "/", storage: dict[str, Any] | None = None) -> None:
-        """Open the socket and hydrate like a page load of ``path``."""
+    async def connect(
+        self, path: str = "/", storage: dict[str, Any] | None = None, *, hydrate: bool = True
+    ) -> None:
+        """Open the socket and hydrate like a page load of ``path``.
+
+        ``hydrate=False`` opens the socket only, as a crafted client may: the
+        server then holds whatever state it remembers for this tab token.
+        """
         self.path = path
         await self.sio.connect(
             f"{self.base_url}?token={self.token}",
@@ -92,7 +99,20 @@ class ReflexClient:
             namespaces=[NAMESPACE],
             wait_timeout=10,
         )
-        await self.emit_raw(f"{ROOT}.hydrate_and_load", {"vars": storage or {}})
+        if hydrate:
+            await self.emit_raw(f"{ROOT}.hydrate_and_load", {"vars": storage or {}})
+
+    async def reopen_without_hydrate(self) -> None:
+        """Close the socket and open a new one with the same tab token, sending nothing."""
+        with contextlib.suppress(Exception):
+            await self.sio.disconnect()
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.sio.on("event", self._on_update, namespace=NAMESPACE)
+        await self.connect(self.path, hydrate=False)
+
+    async def set_storage(self, values: dict[str, Any]) -> None:
+        """Write client-storage vars as ``state.js`` does when storage changes."""
+        await self.emit_raw(UPDATE_VARS, {"vars": values})
 
     def storage(self) -> dict[str, Any]:
         """What the browser's storage holds for this tab and re-sends on hydrate.

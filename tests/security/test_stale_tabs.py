@@ -1,0 +1,174 @@
+"""A tab's remembered state grants nothing: identity and room access are proven anew.
+
+Two attacks of a security review, replayed with crafted socket.io traffic:
+
+* **Stale tab after a kick.** A member's socket closes, the admin kicks
+  them, and they reopen a socket with the same tab token. Whatever the
+  server still remembers for that tab (the open room, the room list) must
+  not put the socket back into the room's live feed, show the room's unread
+  news, or let it post typing notices there.
+* **Tab token alone.** The tab token travels in the websocket URL (proxy
+  logs). A socket opened with only a victim's tab token, without the
+  session token the browser proves on hydrate, must not act as the victim.
+
+Every negative check has a positive control first (the same observer sees
+the same kind of thing from someone allowed), so a broken observer cannot
+make a check pass.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import sqlalchemy as sa
+
+from tests.security.conftest import uniq
+from tests.support.appserver import AppServer
+from tests.support.reflex_client import AUTH, AUTH_TOKEN_KEY, CHAT, FEED, ReflexClient
+
+
+async def tab(backend: AppServer, name: str, room: str) -> ReflexClient:
+    client = ReflexClient(backend.url)
+    await client.connect()
+    await client.sign_up(name)
+    await client.join(room)
+    return client
+
+
+async def post(sender: ReflexClient, body: str) -> None:
+    await sender.call(CHAT, "send", form_data={"body": body, "client_id": uuid.uuid4().hex})
+    await sender.wait_for(lambda: body in sender.bodies(), timeout=10)
+
+
+def member_row(client: ReflexClient, name: str) -> dict | None:
+    return next((m for m in client.var(FEED, "members", []) if m["username"] == name), None)
+
+
+async def wait_offline(admin: ReflexClient, name: str) -> None:
+    """The server forgot the closed socket (its presence sync ran): the admin sees it offline."""
+    await admin.wait_for(lambda: not (member_row(admin, name) or {}).get("online"), timeout=15)
+
+
+async def second_tab_joins_elsewhere(backend: AppServer, of: ReflexClient) -> ReflexClient:
+    """Another tab of the same session joins a room: a per-tab delivery to every tab of the user."""
+    other = ReflexClient(backend.url)
+    await other.connect("/", of.storage())
+    await other.wait_for(lambda: bool(other.var(AUTH, "username")))
+    await other.join(uniq("elsewhere"))
+    return other
+
+
+async def kicked_stale_tab_sees_nothing(backend: AppServer, prove_identity: bool) -> None:
+    room = uniq("vault")
+    admin_name, mal_name = uniq("admin"), uniq("mal")
+    admin = await tab(backend, admin_name, room)
+    mal = await tab(backend, mal_name, room)
+    mal_storage = mal.storage()
+    opened = [admin, mal]
+    try:
+        await admin.wait_for(lambda: (member_row(admin, mal_name) or {}).get("online", False))
+        await mal.close()
+        await wait_offline(admin, mal_name)
+        await admin.call(CHAT, "kick", user_id=member_row(admin, mal_name)["user_id"])
+        await admin.wait_for(lambda: member_row(admin, mal_name) is None, timeout=10)
+
+        await mal.reopen_without_hydrate()
+        if prove_identity:  # the real session token, but no page load (no on_load)
+            await mal.set_storage(mal_storage)
+        mark = len(mal.received)
+        await mal.call(CHAT, "jump_to_latest")
+        await mal.call(CHAT, "load_older")
+        await mal.settle(0.3)
+        other = await second_tab_joins_elsewhere(backend, mal)
+        opened.append(other)
+        await mal.settle(0.5)
+
+        # Positive control: a current member's typing reaches the admin's feed.
+        watcher = await tab(backend, uniq("carol"), room)
+        opened.append(watcher)
+        await watcher.call(CHAT, "typing")
+        await admin.wait_for(lambda: "typing" in (admin.var(FEED, "typing_text") or ""))
+        await admin.wait_for(lambda: not admin.var(FEED, "typing_text"), timeout=10)
+
+        await mal.call(CHAT, "typing")
+        await post(admin, "TOP SECRET 1")
+        await post(admin, "TOP SECRET 2")
+        await watcher.wait_for(lambda: "TOP SECRET 2" in watcher.bodies())  # delivery works
+        await mal.settle(1.0)
+        seen = json.dumps(mal.received[mark:])
+        assert "TOP SECRET" not in seen
+        assert f"{mal_name} was removed" not in seen
+        assert mal_name not in (admin.var(FEED, "typing_text") or "")
+        typing_shown = [
+            d.get(FEED, {}).get("typing_text_rx_state_", "") for d in admin.deltas[-50:]
+        ]
+        assert not any(mal_name in (t or "") for t in typing_shown), typing_shown
+    finally:
+        for client in opened:
+            await client.close()
+
+
+async def test_kicked_member_reopening_a_socket_without_hydrate_gets_nothing(backend):
+    await kicked_stale_tab_sees_nothing(backend, prove_identity=False)
+
+
+async def test_kicked_member_proving_the_session_on_a_stale_tab_gets_nothing(backend):
+    await kicked_stale_tab_sees_nothing(backend, prove_identity=True)
+
+
+async def test_blanking_and_restoring_the_token_does_not_survive_a_kick(backend):
+    room = uniq("vault")
+    admin_name, mal_name = uniq("admin"), uniq("mal")
+    admin = await tab(backend, admin_name, room)
+    mal = await tab(backend, mal_name, room)
+    token = mal.var(AUTH, "auth_token")
+    opened = [admin, mal]
+    try:
+        await mal.set_storage({AUTH_TOKEN_KEY: ""})
+        await mal.call(CHAT, "jump_to_latest")  # one event without identity: the hub drops it
+        await mal.settle(0.3)
+        await admin.call(CHAT, "kick", user_id=member_row(admin, mal_name)["user_id"])
+        await admin.wait_for(lambda: member_row(admin, mal_name) is None, timeout=10)
+        await mal.set_storage({AUTH_TOKEN_KEY: token})
+        mark = len(mal.received)
+        await mal.call(CHAT, "jump_to_latest")
+        await mal.call(CHAT, "typing")
+        await mal.settle(0.3)
+        opened.append(await second_tab_joins_elsewhere(backend, mal))
+        await mal.settle(0.5)
+        await post(admin, "TOP SECRET 3")
+        await mal.settle(1.0)
+        seen = json.dumps(mal.received[mark:])
+        assert "TOP SECRET 3" not in seen
+        assert mal_name not in (admin.var(FEED, "typing_text") or "")
+    finally:
+        for client in opened:
+            await client.close()
+
+
+async def test_a_tab_token_alone_does_not_sign_in(backend, backend_db):
+    room = uniq("vault")
+    victim = await tab(backend, uniq("victim"), room)
+    victim_name = victim.var(AUTH, "username")
+    await post(victim, "my own words")  # positive control: the victim can post
+    await victim.close()
+
+    intruder = ReflexClient(backend.url)
+    intruder.token = victim.token  # read from a proxy log, say
+    try:
+        await intruder.connect(f"/rooms/{room}", hydrate=False)
+        forged = "posted as the victim " + uuid.uuid4().hex[:6]
+        await intruder.call(CHAT, "send", form_data={"body": forged, "client_id": uniq("c")})
+        await intruder.call(CHAT, "open_room")
+        await intruder.settle(1.0)
+        with backend_db.connect() as conn:
+            bodies = conn.execute(sa.text("SELECT body FROM messages")).scalars().all()
+        assert "my own words" in bodies
+        assert forged not in bodies
+        seen = json.dumps(intruder.received)
+        assert "my own words" not in seen
+        assert victim.var(AUTH, "auth_token") not in seen
+        assert intruder.var(AUTH, "username") != victim_name
+    finally:
+        await intruder.close()
