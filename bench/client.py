@@ -24,6 +24,7 @@ import orjson
 import socketio
 
 from bench.stats import ClientView
+from blabber.realtime.shown import CHAT_VARS, FEED_VARS, shown_from_vars
 
 ROOT_STATE = "reflex___state____state"
 NAMESPACE = "/_event"  # state.js: io("ws://host/_event", {path: "/_event"})
@@ -157,8 +158,9 @@ class SimClient:
                 self.room_ready.set()
         if feed:
             self.feed.update(feed)
-        shown = (chat and "messages_rx_state_" in chat) or (
-            feed and ("tail_rx_state_" in feed or "recent_rx_state_" in feed)
+        # The page re-renders its list when any var the rule reads changes.
+        shown = any(f"{n}_rx_state_" in (chat or {}) for n in CHAT_VARS) or any(
+            f"{n}_rx_state_" in (feed or {}) for n in FEED_VARS
         )
         if shown and self.view is not None:
             self.view.on_messages(self.shown_messages(), recv_ns)
@@ -174,15 +176,10 @@ class SimClient:
                 )
 
     def shown_messages(self) -> list[dict[str, Any]]:
-        """What the page lists: paged history, then the room feed (``components/chat.py``)."""
-        shown = list(self.chat.get("messages_rx_state_") or [])
-        feed_room = self.feed.get("room_rx_state_")
-        if feed_room and feed_room == self.chat.get("room_name_rx_state_", feed_room):
-            start = self.chat.get("show_from_id_rx_state_", 0) or 0
-            recent = self.feed.get("recent_rx_state_") or []
-            live = recent + (self.feed.get("tail_rx_state_") or [])
-            shown += [m for m in live if m.get("id", 0) >= start]
-        return shown
+        """The message rows the page lists now (:mod:`blabber.realtime.shown`)."""
+        return shown_from_vars(
+            lambda n: self.chat.get(f"{n}_rx_state_"), lambda n: self.feed.get(f"{n}_rx_state_")
+        )
 
     async def wait_for(self, predicate, timeout: float) -> bool:
         """Wait until ``predicate()`` holds after some update; False on timeout."""

@@ -17,9 +17,9 @@ of ~20, and for ``--minutes`` keeps doing, all at once:
   ``join_room`` handler (a ``/`` tab, then a new tab on the room).
 
 Then it drains, and checks what every tab's *page* listed
-(:meth:`SoakClient.shown_messages` mirrors ``components/chat.py``: nothing
-while the room loads, paged history, then the room feed from
-``show_from_id``, the feed hidden while ``has_newer``).
+(:meth:`SoakClient.shown_messages`, the page's own rule from
+:mod:`blabber.realtime.shown`: nothing while the room loads, paged history,
+then the room feed from ``show_from_id``, the feed hidden while ``has_newer``).
 
 Definitions (:class:`SoakLedger`; a *client* is one simulated user-in-a-room,
 whose successive tabs share an index):
@@ -72,6 +72,7 @@ from typing import Any
 
 from bench.client import NAMESPACE, ROOT_STATE, Protocol, SimClient
 from bench.stats import bench_key, make_body, percentile
+from blabber.realtime.shown import feed_shown
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -288,24 +289,11 @@ class SoakClient(SimClient):
         if not await self.wait_for(lambda: self.loads > 0, timeout):
             raise TimeoutError(f"room {name} never finished loading")
 
-    def shown_messages(self) -> list[dict[str, Any]]:
-        """Exactly the rows ``components/chat.py`` renders."""
-        chat, feed = self.chat, self.feed
-        if chat.get("loading_room_rx_state_") or not chat.get("room_name_rx_state_"):
-            return []
-        shown = list(chat.get("messages_rx_state_") or [])
-        if self._feed_shown():
-            start = chat.get("show_from_id_rx_state_") or 0
-            live = (feed.get("recent_rx_state_") or []) + (feed.get("tail_rx_state_") or [])
-            shown += [m for m in live if m.get("id", 0) >= start]
-        return shown
-
     def _feed_shown(self) -> bool:
-        room = self.feed.get("room_rx_state_")
-        return (
-            bool(room)
-            and room == self.chat.get("room_name_rx_state_")
-            and not (self.chat.get("has_newer_rx_state_"))
+        return feed_shown(
+            room_name=self.chat.get("room_name_rx_state_") or "",
+            has_newer=bool(self.chat.get("has_newer_rx_state_")),
+            feed_room=self.feed.get("room_rx_state_") or "",
         )
 
     def describe(self) -> str:
@@ -325,6 +313,8 @@ class SoakClient(SimClient):
 
     def can_load_older(self) -> bool:
         """The ``Load older messages`` button is there (``HAS_OLDER`` in components/chat.py)."""
+        if self.chat.get("loading_room_rx_state_"):
+            return False
         if self.chat.get("messages_rx_state_"):
             return bool(self.chat.get("has_older_rx_state_"))
         start = self.chat.get("show_from_id_rx_state_") or 0

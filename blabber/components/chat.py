@@ -146,6 +146,9 @@ def _feed_row(msg: rx.Var[MessageView]) -> rx.Component:
     return rx.cond(msg.id >= ChatState.show_from_id, _message_row(msg))
 
 
+# Which messages the page shows is stated once, in plain Python, in
+# blabber/realtime/shown.py (bench and test clients use it); tests/test_shown.py
+# runs the rendering below against it.
 # The room's live feed belongs to the room this tab shows (not the one it
 # showed a moment ago) and is hidden while reading history far back.
 FEED_SHOWN = (FeedState.room == ChatState.room_name) & ~ChatState.has_newer

@@ -18,6 +18,8 @@ from typing import Any
 
 import socketio
 
+from blabber.realtime.shown import shown_from_vars
+
 ROOT = "reflex___state____state"
 AUTH = f"{ROOT}.blabber___state___auth____auth_state"
 CHAT = f"{ROOT}.blabber___state___chat____chat_state"
@@ -222,19 +224,8 @@ class ReflexClient:
         await self.wait_for(lambda: (self.var(CHAT, "room_name") or "").lower() == room.lower())
 
     def messages(self) -> list[dict[str, Any]]:
-        """The open room's messages as the page shows them.
-
-        Paged history (``ChatState.messages``), then the room's live feed
-        (``FeedState.recent`` + ``tail``) from ``show_from_id`` on, when the
-        feed is the open room's, as ``components/chat.py`` renders them.
-        """
-        shown = list(self.var(CHAT, "messages", []) or [])
-        room = self.var(CHAT, "room_name", "")
-        if room and self.var(FEED, "room", "") == room and not self.var(CHAT, "has_newer", False):
-            start = self.var(CHAT, "show_from_id", 0) or 0
-            feed = (self.var(FEED, "recent", []) or []) + (self.var(FEED, "tail", []) or [])
-            shown += [m for m in feed if m.get("id", 0) >= start]
-        return shown
+        """The open room's messages as the page shows them (:mod:`blabber.realtime.shown`)."""
+        return shown_from_vars(lambda n: self.var(CHAT, n), lambda n: self.var(FEED, n))
 
     def bodies(self) -> list[str]:
         """Bodies of the user-written messages in the window."""
