@@ -359,7 +359,7 @@ async def history(target: Target, *, messages: int, url: str) -> dict[str, Any]:
         return statistics.median(times)
 
     top = _max_message_id(target.seeder, room_id)
-    latest_ms = server_time(msg_service.latest_messages, users[0][0], room_id, 10)
+    latest_ms = server_time(msg_service.room_window, room_id, 10)  # the newest 10
     # What opening the room costs now: the worker's feed loads the newest window.
     window_ms = server_time(msg_service.room_window, room_id, 50)
     older_ms = server_time(msg_service.messages_before, users[0][0], room_id, top - 500_000, 10)

@@ -246,7 +246,7 @@ def test_message_bodies(fresh_db):
         assert stored.body == body.strip() == view.body
         assert 1 <= len(stored.body) <= 4000
         assert "\x00" not in stored.body
-        [latest] = messages.latest_messages(session, alice, room_id, 1)
+        [latest] = messages.room_window(session, room_id, 1)[0]
         assert latest.body == body.strip()
 
     check()

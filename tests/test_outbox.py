@@ -102,4 +102,4 @@ def test_commit_survives_an_unavailable_broker(session):
         view = messages.send_message(session, alice, room.id, "still saved", "c1", settings=FAST)
     finally:
         broker_mod.set_broker(None)
-    assert messages.latest_messages(session, alice, room.id, 5)[-1].id == view.id
+    assert messages.room_window(session, room.id, 5)[0][-1].id == view.id

@@ -104,11 +104,3 @@ def test_tab_reconnecting_to_another_worker_moves_its_row(session, broker):
     assert rows(session) == {"t1": (alice, "w2")}
     assert presence.sync_worker(session, "w1", {}, TTL) == {}  # w1 no longer owns it
     assert rows(session) == {"t1": (alice, "w2")}
-
-
-@SQLITE_ONLY
-def test_drop_user_forgets_every_connection(session, broker):
-    alice, bob = user(session, "alice"), user(session, "bob")
-    presence.sync_worker(session, "w1", {"a1": alice, "a2": alice, "b1": bob}, TTL)
-    presence.drop_user(session, alice)
-    assert rows(session) == {"b1": (bob, "w1")}

@@ -138,26 +138,18 @@ def send_message(
     return view
 
 
-def _page(
-    session: Session, room_id: int, where, limit: int, newest_first: bool
-) -> list[MessageView]:
+def _page(session: Session, room_id: int, where, limit: int) -> list[MessageView]:
+    """The newest ``limit`` messages matching ``where``, oldest first."""
     limit = max(1, min(int(limit), MAX_PAGE + 1))
-    order = col(Message.id).desc() if newest_first else col(Message.id).asc()
     rows = session.exec(
         select(Message, User.username)
         .join(User, col(User.id) == Message.author_id, isouter=True)
         .where(Message.room_id == room_id, *where)
-        .order_by(order)
+        .order_by(col(Message.id).desc())
         .limit(limit)
     ).all()
     views = [_view(m, name) for m, name in rows]
     return sorted(views, key=lambda v: v.id)
-
-
-def latest_messages(session: Session, user_id: int, room_id: int, limit: int) -> list[MessageView]:
-    """The newest ``limit`` messages, oldest first; members only."""
-    require_member(session, user_id, room_id)
-    return _page(session, room_id, [], limit, newest_first=True)
 
 
 def room_window(session: Session, room_id: int, limit: int) -> tuple[list[MessageView], bool]:
@@ -168,7 +160,7 @@ def room_window(session: Session, room_id: int, limit: int) -> tuple[list[Messag
     so no requester here.
     """
     limit = max(1, min(int(limit), MAX_PAGE))
-    rows = _page(session, room_id, [], limit + 1, newest_first=True)
+    rows = _page(session, room_id, [], limit + 1)
     return rows[-limit:], len(rows) > limit
 
 
@@ -177,28 +169,7 @@ def messages_before(
 ) -> list[MessageView]:
     """Up to ``limit`` messages older than ``before_id``, oldest first; members only."""
     require_member(session, user_id, room_id)
-    return _page(session, room_id, [col(Message.id) < int(before_id)], limit, newest_first=True)
-
-
-def messages_after(
-    session: Session, user_id: int, room_id: int, after_id: int, limit: int
-) -> list[MessageView]:
-    """Up to ``limit`` messages newer than ``after_id``, oldest first (catch-up)."""
-    require_member(session, user_id, room_id)
-    return _page(session, room_id, [col(Message.id) > int(after_id)], limit, newest_first=False)
-
-
-def mark_read(session: Session, user_id: int, room_id: int, message_id: int) -> None:
-    """Move my read mark forward to ``message_id`` (never backward)."""
-    membership = require_member(session, user_id, room_id)
-    top = session.exec(
-        select(func.coalesce(func.max(Message.id), 0)).where(Message.room_id == room_id)
-    ).one()
-    new_mark = min(int(message_id), int(top or 0))
-    if new_mark > membership.last_read_message_id:
-        membership.last_read_message_id = new_mark
-        session.add(membership)
-    session.commit()
+    return _page(session, room_id, [col(Message.id) < int(before_id)], limit)
 
 
 def mark_read_many(session: Session, marks: dict[tuple[int, int], int]) -> None:

@@ -95,9 +95,3 @@ def sync_worker(
         )
     session.commit()
     return changes
-
-
-def drop_user(session: Session, user_id: int) -> None:
-    """Forget every connection of a user (they logged out)."""
-    session.exec(sa.delete(PresenceConnection).where(col(PresenceConnection.user_id) == user_id))
-    session.commit()

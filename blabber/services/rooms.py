@@ -231,17 +231,6 @@ def list_my_rooms(session: Session, user_id: int) -> list[RoomSummary]:
     return [RoomSummary(id=r[0] or 0, name=r[1], unread=int(r[2] or 0)) for r in rows]
 
 
-def list_members(
-    session: Session,
-    user_id: int,
-    room_id: int,
-    online_ids: set[int] | frozenset[int] = frozenset(),
-) -> list[MemberView]:
-    """Everyone in the room, admin first then by name; only members may look."""
-    require_member(session, user_id, room_id)
-    return _member_views(session, room_id, online_ids)
-
-
 def _member_views(
     session: Session, room_id: int, online_ids: set[int] | frozenset[int]
 ) -> list[MemberView]:
