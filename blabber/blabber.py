@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 import reflex as rx
+import reflex.model  # imported for its side effect; see below
 from reflex.event import EventSpec
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
@@ -21,11 +22,20 @@ from blabber import db, routes
 from blabber.headers import SecurityHeaders
 from blabber.heap import freeze_startup_heap
 from blabber.pages import home, login, room, signup
+from blabber.realtime.broker import get_broker
+from blabber.realtime.runtime import LiveRuntime, set_runtime
+from blabber.realtime.transport import ReflexTransport
 from blabber.settings import get_settings
-from blabber.state.live import run_realtime
+from blabber.state.chat import tab_applier
+from blabber.state.feed import FeedState
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
+
+# ``reflex.model`` (SQLModel, pygments lexers...) is imported lazily by Reflex
+# while preparing the payload of the first handler event with arguments, so
+# each worker's first ``send`` stalled for ~1-2 s (py-spy, bench/RESULTS.md).
+# Importing it here moves that cost to worker start.
 
 log = logging.getLogger("blabber")
 HEALTH_TIMEOUT = 2.0  # seconds per dependency probe
@@ -195,6 +205,17 @@ def _check_and_log_start() -> None:
         ",".join(settings.allowed_origins),
         settings.production,
     )
+
+
+async def run_realtime(app: rx.App) -> None:
+    """Lifespan task: this worker's live runtime (hub, room feeds, presence), until shutdown."""
+    transport = ReflexTransport(app, FeedState.get_full_name())
+    live = LiveRuntime(get_broker(), transport, tab_applier(app))
+    set_runtime(live)
+    try:
+        await live.run()
+    finally:
+        set_runtime(None)
 
 
 _check_and_log_start()

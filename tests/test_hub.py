@@ -8,8 +8,8 @@ import pytest
 
 from blabber.realtime import events as ev
 from blabber.realtime.broker import MemoryBroker
-from blabber.realtime.events import Event
-from blabber.realtime.hub import UNREAD, Hub
+from blabber.realtime.events import UNREAD, Event
+from blabber.realtime.hub import Hub
 
 
 class Recorder:

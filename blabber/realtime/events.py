@@ -11,12 +11,18 @@ import dataclasses
 import json
 from typing import Any
 
+# Published by services (after commit) and carried by the broker.
 MESSAGE_CREATED = "message.created"
 MEMBERSHIP_CHANGED = "membership.changed"  # join, leave, kick: members list must refresh
 USER_REMOVED = "user.removed"  # a kicked user's tabs must leave the room
 PRESENCE_CHANGED = "presence.changed"
 TYPING = "typing"
 SESSION_REVOKED = "session.revoked"
+
+# Made inside one worker, never published: what its hub and feeds hand to tabs.
+RESYNC = "hub.resync"  # the broker came back: feeds and tabs catch up from the database
+UNREAD = "hub.unread"  # new messages in rooms a tab is not viewing, counted per room
+FEED_TRIMMED = "feed.trimmed"  # to a tab that paged back: the feed drops these, keep them
 
 
 @dataclasses.dataclass(frozen=True)

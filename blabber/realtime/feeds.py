@@ -1,20 +1,21 @@
 """A worker's live room feeds: what every viewer of a room sees, kept once per room.
 
 Every tab showing a room sees the same newest messages, the same typing line
-(minus themselves) and the same Members panel. Before, each delivery updated
-each viewer's own Reflex state: a state lock, a Redis fetch and write, and a
+(minus themselves) and the same Members panel. Updating each viewer's own
+Reflex state instead would cost a state lock, a Redis fetch and write, and a
 fresh serialization of its message window, per tab per message (100 viewers
 at 10 msg/s = 1,000 locked state updates a second; bench/RESULTS.md). A
 :class:`RoomFeed` keeps that view once per room on each worker and produces
 small *payloads* (``{var: value}``) that the state layer sends as one encoded
-packet to every viewer at once (``blabber.state.live``).
+packet to every viewer at once (``blabber.realtime.room_feeds``).
 
 The message part is split so that a new message re-sends little: ``tail``
 holds the newest few messages and is re-sent on every message; ``recent``
 holds the rest of the window and is re-sent only when the tail is full and
 rolls into it (every ``tail_max`` messages). Messages are kept by id, so a
-message seen twice (local echo, then the broker) is shown once, and one that
-arrives out of order is put in its place.
+message seen twice (the broker's copy after a resync read it from the
+database) is shown once, and one that arrives out of order is put in its
+place.
 
 Nothing here knows Reflex or sockets; it is plain data, tested directly.
 """
@@ -30,8 +31,6 @@ from typing import Any
 Payload = dict[str, Any]
 MEMBERS_SHOWN = 100  # rows of the Members panel; the count says how many more exist
 MAX_TYPERS = 10
-# Event to a tab that paged back: the feed is dropping these, keep them in history.
-FEED_TRIMMED = "feed.trimmed"
 
 
 def typing_label(names: list[str]) -> str:

@@ -7,15 +7,15 @@ receives every event and routes it two ways:
 - Everything a room's *viewers* share (new messages, typing, members and
   presence) goes once per batch to ``on_room_events``, which keeps one live
   feed per room and sends it to all viewers in one packet
-  (``blabber.realtime.feeds``, ``blabber.state.live``). This is the hot path
-  and takes no per-tab state lock.
+  (``blabber.realtime.room_feeds``). This is the hot path and takes no
+  per-tab state lock.
 - What concerns one tab's own state (an unread badge for a room it is not
   viewing, being kicked, logging out elsewhere, an admin's ban list) goes to
   ``deliver(token, events)``, all of a tab's pending events in one call, in
   the order they arrived.
 
-The hub knows nothing of Reflex: ``deliver`` and ``on_room_events`` are
-injected by the state layer (``blabber.state.live``).
+The hub knows nothing of Reflex or feeds: ``deliver`` and ``on_room_events``
+are injected by the worker's live runtime (``blabber.realtime.runtime``).
 """
 
 from __future__ import annotations
@@ -40,8 +40,6 @@ log = logging.getLogger(__name__)
 Deliver = Callable[[str, list[Event]], Awaitable[None]]
 RoomEvents = Callable[[list[Event]], Awaitable[None]]
 StatusChanged = Callable[[bool], Awaitable[None]]
-RESYNC = "hub.resync"  # the broker came back: catch up from the database
-UNREAD = "hub.unread"  # new messages in rooms a tab is not viewing, counted per room
 UNREAD_EVERY_SECONDS = 2.0  # a tab hears about other rooms at most this often
 
 
@@ -260,7 +258,7 @@ class Hub:
         rooms = self._unread.pop(token, {})
         self._unread_sent_at[token] = now
         return Event(
-            type=UNREAD,
+            type=ev.UNREAD,
             data={
                 "rooms": [
                     {"room_id": room_id, "count": count, "last": last}
@@ -312,7 +310,7 @@ class Hub:
 
     async def _on_recovered(self) -> None:
         """Room feeds and every local tab catch up from the database."""
-        resync = Event(type=RESYNC)
+        resync = Event(type=ev.RESYNC)
         with contextlib.suppress(Exception):
             await self.on_room_events([resync])
         await asyncio.gather(*(self._safe_deliver(t, [resync]) for t in list(self.tabs)))

@@ -22,10 +22,10 @@ import reflex as rx
 
 from blabber import db, routes, security
 from blabber.realtime.hub import get_hub
+from blabber.realtime.runtime import runtime
 from blabber.services import accounts
 from blabber.services.errors import ServiceError
 from blabber.settings import get_settings
-from blabber.state import live
 
 # How long a validated token is trusted before it is checked again, so a
 # session revoked elsewhere stops working within this many seconds even if
@@ -204,5 +204,5 @@ class AuthState(rx.State):
         self._forget()
         self.auth_token = ""
         # The socket stays open on /login: it must leave its room feed now.
-        await live.follow(self.router.session.client_token)
+        await runtime().follow(self.router.session.client_token)
         return rx.redirect(routes.LOGIN)

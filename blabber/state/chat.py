@@ -3,9 +3,9 @@
 Handlers are thin: they establish who is calling (``AuthState``), call a
 service off the event loop, and copy the result into vars. The open room's
 live part (newest messages, typing, members) is the worker's shared room
-feed (``FeedState``, ``blabber.state.live``); events that change this tab's
-own state arrive through :meth:`ChatState._apply_live_events`, called by the
-hub with the state locked.
+feed (``FeedState``, sent by ``blabber.realtime.room_feeds``); events that
+change this tab's own state arrive through :meth:`ChatState._apply_live_events`,
+which the worker's live runtime calls with the state locked (:func:`tab_applier`).
 
 Everything a client can call checks login, and the services check
 membership/admin rights in the same transaction as the change.
@@ -25,13 +25,13 @@ import reflex as rx
 
 from blabber import db, routes
 from blabber.realtime import events as ev
-from blabber.realtime.feeds import FEED_TRIMMED, parse_seen_marker
-from blabber.realtime.hub import RESYNC, UNREAD, get_hub
+from blabber.realtime.feeds import parse_seen_marker
+from blabber.realtime.hub import get_hub
+from blabber.realtime.runtime import runtime
 from blabber.services import messages, rooms, typing_notices
 from blabber.services.errors import NotAllowed, NotFound, ServiceError
 from blabber.services.views import BanView, MessageView, RoomSummary
 from blabber.settings import get_settings
-from blabber.state import live
 from blabber.state.auth import SESSION_STORAGE_KEY, AuthState
 from blabber.state.feed import FeedState
 
@@ -86,7 +86,7 @@ class ChatState(rx.State):
         # Redis state manager every extra substate is another fetch and write.
         self._me_id, self._me_name = (user_id, auth.username) if user_id else (0, "")
         if not user_id:  # expired or revoked: no room feed for this socket any more
-            await live.follow(self._token())
+            await runtime().follow(self._token())
         return (user_id, auth.username) if user_id else None
 
     async def _member(self) -> tuple[int, str] | None:
@@ -138,7 +138,7 @@ class ChatState(rx.State):
     async def _follow(self, user_id: int) -> None:
         """Register what this tab shows with the hub and move its socket to that feed."""
         self._watch(user_id)
-        await live.follow(self._token())
+        await runtime().follow(self._token())
 
     def _leave_view(self) -> None:
         self._room_id = 0
@@ -182,7 +182,7 @@ class ChatState(rx.State):
     async def _my_rooms(self, user_id: int) -> list[RoomSummary]:
         """The sidebar, after writing the read marks this worker holds (so counts are right)."""
         with contextlib.suppress(Exception):
-            await live.flush_read_marks()
+            await runtime().flush_read_marks()
         return await db.run_in_session(rooms.list_my_rooms, user_id)
 
     @rx.event
@@ -234,7 +234,7 @@ class ChatState(rx.State):
 
     async def _load_room(self, user_id: int) -> None:
         room_id = self._room_id
-        feed = await live.open_feed(room_id, self.room_name)
+        feed = await runtime().open_feed(room_id, self.room_name)
         page = get_settings().history_page_size
         shown = feed.messages[-page:]
         self.show_from_id = shown[0]["id"] if shown else 0
@@ -288,21 +288,23 @@ class ChatState(rx.State):
         self.join_error = ""
         user = await self._user()
         if user is None:
-            return _resume_or_log_in()
+            yield _resume_or_log_in()
+            return
         self.joining = True
+        yield  # the browser shows "Joining…" while the service runs
         try:
             room = await db.run_in_session(
                 rooms.join_room, user[0], str(form_data.get("room_name", ""))
             )
         except ServiceError as err:
             self.join_error = err.message
-            return None
+            return
         except Exception:
             self.join_error = "Could not join right now; try again in a moment"
-            return None
+            return
         finally:
             self.joining = False
-        return [rx.set_value("room_name_input", ""), rx.redirect(routes.room_path(room.name))]
+        yield [rx.set_value("room_name_input", ""), rx.redirect(routes.room_path(room.name))]
 
     @rx.event
     async def load_older(self):
@@ -311,7 +313,7 @@ class ChatState(rx.State):
         if user is None:
             return
         size = get_settings().history_page_size
-        feed = live.feed_of(self._room_id)
+        feed = runtime().feed_of(self._room_id)
         want = size
         if not self.messages and feed is not None:
             # Older messages already in this worker's feed cost no query.
@@ -357,7 +359,7 @@ class ChatState(rx.State):
         if await self._member() is None:
             return
         self.messages, self.has_older, self.has_newer = [], False, False
-        feed = live.feed_of(self._room_id)
+        feed = runtime().feed_of(self._room_id)
         shown = feed.messages[-get_settings().history_page_size :] if feed else []
         self.show_from_id = shown[0]["id"] if shown else 0
         self._set_paged()
@@ -368,33 +370,35 @@ class ChatState(rx.State):
         self.composer_error = ""
         user = await self._user()
         if user is None:
-            return _resume_or_log_in()
+            yield _resume_or_log_in()
+            return
         body = str(form_data.get("body", ""))
         if not body.strip():
-            return None
+            return
         if not self._room_id:
             self.composer_error = "Open a room first"
-            return None
+            return
         client_id = str(form_data.get("client_id") or self.draft_id or uuid.uuid4().hex)
         self.sending = True
+        yield  # the browser shows "Sending…" while the service runs
         try:
             view = await db.run_in_session(
                 messages.send_message, user[0], self._room_id, body, client_id
             )
         except ServiceError as err:
             self.composer_error = err.message
-            return None
+            return
         except Exception:  # DB down etc.: keep the draft, say so plainly
             self.composer_error = "Could not send right now; your message is kept, try again"
-            return None
+            return
         finally:
             self.sending = False
         try:
-            await live.publish_local(view)
+            await runtime().publish_local(view)
         except Exception:  # stored; the broker (or a reload) shows it
-            log.exception("local echo of a stored message failed")
+            log.exception("showing a stored message while the broker is down failed")
         self.draft_id = uuid.uuid4().hex
-        return rx.set_value("composer", "")
+        yield rx.set_value("composer", "")
 
     @rx.event
     async def typing(self):
@@ -472,7 +476,7 @@ class ChatState(rx.State):
         """Apply the events that change this tab's own state; returns frontend events.
 
         The open room's messages, typing and members arrive through the room
-        feed instead (``blabber.state.live``); what comes here is an unread
+        feed instead (``blabber.realtime.room_feeds``); what comes here is an unread
         badge for another room, being removed, a session ended elsewhere, a
         membership change of mine or of an admin's room, history trimmed off
         the feed, and the catch-up after a broker outage.
@@ -491,7 +495,7 @@ class ChatState(rx.State):
                     return [rx.redirect(routes.LOGIN)]
             elif not user_id:
                 continue
-            elif event.type == UNREAD:
+            elif event.type == ev.UNREAD:
                 out += self._count_unread(event.data.get("rooms", []))
             elif event.type == ev.USER_REMOVED:
                 out += self._on_removed(event, user_id)
@@ -508,9 +512,9 @@ class ChatState(rx.State):
                         self._leave_view()
                         out.append(rx.redirect(routes.HOME))
                 self._watch(user_id)
-            elif event.type == FEED_TRIMMED and event.room_id == self._room_id:
+            elif event.type == ev.FEED_TRIMMED and event.room_id == self._room_id:
                 self._keep_trimmed(event.data.get("messages", []))
-            elif event.type == RESYNC:  # removals may have been missed while the broker was down
+            elif event.type == ev.RESYNC:  # removals may have been missed while the broker was down
                 self.rooms = [
                     RoomSummary(r.id, r.name, 0) if r.id == self._room_id else r
                     for r in await self._my_rooms(user_id)
@@ -548,7 +552,7 @@ class ChatState(rx.State):
     def _count_unread(self, counts: list[dict]) -> list:
         """New messages in my other rooms: raise the sidebar badges, notify once.
 
-        The hub folds them per room (``hub.UNREAD``), without my own and
+        The hub folds them per room (``events.UNREAD``), without my own and
         without system lines, matching ``list_my_rooms``, so a badge does not
         change on reload. One toast per delivery, naming the newest message.
         """
@@ -589,6 +593,21 @@ def _not_a_member_notice(name: str) -> str:
     return f"You are not a member of {clean}. Join it by name first."
 
 
+def tab_applier(app: rx.App):
+    """``apply_to_tab(token, events)`` for the live runtime: lock the tab's state, apply.
+
+    Returns the frontend events (redirects, toasts) the runtime sends to the
+    tab after moving its socket.
+    """
+
+    async def apply_to_tab(token: str, batch: list[ev.Event]) -> list:
+        async with app.modify_state(rx.BaseStateToken(ident=token, cls=ChatState)) as state:
+            chat = state if isinstance(state, ChatState) else await state.get_state(ChatState)
+            return await chat._apply_live_events(batch)
+
+    return apply_to_tab
+
+
 def _notify(title: str, body: str) -> list:
     """A toast, plus a browser notification when the tab is hidden and allowed.
 
@@ -609,4 +628,4 @@ def _resume_or_log_in():
 
 
 async def _sync_presence_now() -> None:
-    await live.sync_presence_now()
+    await runtime().sync_presence_now()
