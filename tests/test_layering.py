@@ -58,7 +58,7 @@ REFLEX_ALLOWED = (
 MAX_LINES = 400
 # Known debt, never to grow: the one ChatState and its page components are
 # still split by feature under issue 13; a new module over MAX_LINES fails.
-LONG_UNTIL_SPLIT = {"blabber.state.chat": 640, "blabber.components.chat": 470}
+LONG_UNTIL_SPLIT = {"blabber.state.chat": 630, "blabber.components.chat": 470}
 REFLEX_PACKAGES = {"reflex", "reflex_base"}
 NEVER_BELOW_STATE = ("blabber.state", "blabber.components", "blabber.pages", "blabber.blabber")
 

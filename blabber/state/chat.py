@@ -37,6 +37,13 @@ from blabber.state.feed import FeedState
 
 log = logging.getLogger(__name__)
 PAGED_WINDOW_FACTOR = 4  # paged-in history may hold this many windows
+FAILED = object()  # what ChatState._call returns when the service refused or failed
+# What a user reads when the database is unreachable (a refusal says its own reason).
+JOIN_DOWN = "Could not join right now; try again in a moment"
+OLDER_DOWN = "Could not load older messages right now; try again"
+SEND_DOWN = "Could not send right now; your message is kept, try again"
+LEAVE_DOWN = "Could not leave right now; try again in a moment"
+ADMIN_DOWN = "Could not do that right now; try again in a moment"
 
 
 class ChatState(rx.State):
@@ -106,6 +113,23 @@ class ChatState(rx.State):
         self.rooms = await self._my_rooms(user[0])
         await self._follow(user[0])
         return None
+
+    async def _call(self, error_var: str, unavailable: str, service, *args: Any) -> Any:
+        """Run ``service(session, *args)`` off the event loop; on failure say why in ``error_var``.
+
+        A refusal (``ServiceError``) shows its own message; anything else
+        (the database is down) shows ``unavailable``, and the details go to
+        the log only. Returns :data:`FAILED` then, so the handler stops with
+        the user's input (a draft, a form) untouched.
+        """
+        try:
+            return await db.run_in_session(service, *args)
+        except ServiceError as err:
+            setattr(self, error_var, err.message)
+        except Exception:
+            log.warning("%s failed", getattr(service, "__name__", "a service"), exc_info=True)
+            setattr(self, error_var, unavailable)
+        return FAILED
 
     def _token(self) -> str:
         return self.router.session.client_token
@@ -292,19 +316,11 @@ class ChatState(rx.State):
             return
         self.joining = True
         yield  # the browser shows "Joining…" while the service runs
-        try:
-            room = await db.run_in_session(
-                rooms.join_room, user[0], str(form_data.get("room_name", ""))
-            )
-        except ServiceError as err:
-            self.join_error = err.message
-            return
-        except Exception:
-            self.join_error = "Could not join right now; try again in a moment"
-            return
-        finally:
-            self.joining = False
-        yield [rx.set_value("room_name_input", ""), rx.redirect(routes.room_path(room.name))]
+        name = str(form_data.get("room_name", "")) if isinstance(form_data, dict) else ""
+        room = await self._call("join_error", JOIN_DOWN, rooms.join_room, user[0], name)
+        self.joining = False
+        if room is not FAILED:
+            yield [rx.set_value("room_name_input", ""), rx.redirect(routes.room_path(room.name))]
 
     @rx.event
     async def load_older(self):
@@ -329,17 +345,9 @@ class ChatState(rx.State):
             return
         self.loading_older = True
         yield
-        try:
-            page = await db.run_in_session(
-                messages.messages_before, user[0], self._room_id, before, want + 1
-            )
-        except ServiceError as err:
-            self.composer_error = err.message
-            page = []
-        except Exception:
-            self.composer_error = "Could not load older messages right now; try again"
-            page = []
-        else:
+        mine, older = (user[0], self._room_id), messages.messages_before
+        page = await self._call("composer_error", OLDER_DOWN, older, *mine, before, want + 1)
+        if page is not FAILED:
             self.has_older = len(page) > want
             self.messages = page[-want:] + self.messages
             self.show_from_id = self._after_history()
@@ -350,8 +358,7 @@ class ChatState(rx.State):
                 self.messages = self.messages[:window]
                 self.has_newer = True
             self._set_paged()
-        finally:
-            self.loading_older = False
+        self.loading_older = False
 
     @rx.event
     async def jump_to_latest(self):
@@ -381,18 +388,11 @@ class ChatState(rx.State):
         client_id = str(form_data.get("client_id") or self.draft_id or uuid.uuid4().hex)
         self.sending = True
         yield  # the browser shows "Sending…" while the service runs
-        try:
-            view = await db.run_in_session(
-                messages.send_message, user[0], self._room_id, body, client_id
-            )
-        except ServiceError as err:
-            self.composer_error = err.message
-            return
-        except Exception:  # DB down etc.: keep the draft, say so plainly
-            self.composer_error = "Could not send right now; your message is kept, try again"
-            return
-        finally:
-            self.sending = False
+        mine, send = (user[0], self._room_id), messages.send_message
+        view = await self._call("composer_error", SEND_DOWN, send, *mine, body, client_id)
+        self.sending = False
+        if view is FAILED:
+            return  # the draft stays in the composer
         try:
             await runtime().publish_local(view)
         except Exception:  # stored; the broker (or a reload) shows it
@@ -431,13 +431,9 @@ class ChatState(rx.State):
             return _resume_or_log_in()
         if not self._room_id:
             return None
-        try:
-            await db.run_in_session(rooms.leave_room, user[0], self._room_id)
-        except ServiceError as err:
-            self.composer_error = err.message
-            return None
-        except Exception:
-            self.composer_error = "Could not leave right now; try again in a moment"
+        mine = (user[0], self._room_id)
+        left = await self._call("composer_error", LEAVE_DOWN, rooms.leave_room, *mine)
+        if left is FAILED:
             return None
         self._leave_view()
         self.rooms = await self._my_rooms(user[0])
@@ -458,13 +454,14 @@ class ChatState(rx.State):
         user = await self._user()
         if user is None or not self._room_id:
             return
-        try:
-            await db.run_in_session(action, user[0], self._room_id, int(target))
-            await self._refresh_admin(user[0])
-        except (ServiceError, ValueError, TypeError) as err:
-            self.composer_error = getattr(err, "message", "That action is not possible")
-        except Exception:
-            self.composer_error = "Could not do that right now; try again in a moment"
+        if not isinstance(target, int | str) or not str(target).lstrip("-").isdigit():
+            self.composer_error = "That action is not possible"
+            return
+        mine = (user[0], self._room_id)
+        done = await self._call("composer_error", ADMIN_DOWN, action, *mine, int(target))
+        if done is not FAILED:
+            with contextlib.suppress(Exception):  # the ban list refreshes on the next event
+                await self._refresh_admin(user[0])
 
     @rx.event
     def dismiss_notice(self):
