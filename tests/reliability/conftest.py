@@ -110,18 +110,8 @@ FEED = f"{ROOT}.blabber___state___feed____feed_state"
 
 
 def shown(client: ReflexClient) -> list[dict[str, Any]]:
-    """User messages the tab shows, oldest first, from whichever var carries them.
-
-    The open room's messages reach a tab as ``ChatState.messages`` (history,
-    own sends) and/or as the live ``FeedState`` window (``recent`` + ``tail``).
-    """
-    by_id: dict[int, dict[str, Any]] = {}
-    for m in client.messages():
-        by_id[m["id"]] = m
-    for name in ("recent", "tail"):
-        for m in client.var(FEED, name, []) or []:
-            by_id[m["id"]] = m
-    return [by_id[i] for i in sorted(by_id) if by_id[i].get("kind") == "user"]
+    """User messages the tab shows, oldest first: the page's rule (``blabber.realtime.shown``)."""
+    return [m for m in client.messages() if m.get("kind") == "user"]
 
 
 def shown_bodies(client: ReflexClient) -> list[str]:
