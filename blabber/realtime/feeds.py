@@ -63,6 +63,10 @@ class RoomFeed:
     idle_since: float | None = None  # when its last viewer left (for eviction)
 
     # -- messages ------------------------------------------------------------
+    def ids(self) -> list[int]:
+        """The ids of the feed's messages, ascending."""
+        return [m["id"] for m in self.messages]
+
     @property
     def first_id(self) -> int:
         """Id of the oldest message held (0 when empty)."""

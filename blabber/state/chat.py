@@ -27,6 +27,7 @@ from blabber import db, routes
 from blabber.realtime import events as ev
 from blabber.realtime.feeds import parse_seen_marker
 from blabber.realtime.hub import get_hub
+from blabber.realtime.paging import Paging
 from blabber.realtime.runtime import runtime
 from blabber.services import messages, rooms, typing_notices
 from blabber.services.errors import NotAllowed, NotFound, ServiceError
@@ -157,7 +158,7 @@ class ChatState(rx.State):
         """Tell the hub whether this tab holds history older than the feed (no re-registration)."""
         hub = get_hub()
         if hub is not None and hub.registered_by(self._token(), self.router.session.session_id):
-            hub.set_paged(self._token(), bool(self.messages) and not self.has_newer)
+            hub.set_paged(self._token(), self._paging().paged)
 
     async def _follow(self, user_id: int) -> None:
         """Register what this tab shows with the hub and move its socket to that feed."""
@@ -259,9 +260,9 @@ class ChatState(rx.State):
     async def _load_room(self, user_id: int) -> None:
         room_id = self._room_id
         feed = await runtime().open_feed(room_id, self.room_name)
-        page = get_settings().history_page_size
-        shown = feed.messages[-page:]
-        self.show_from_id = shown[0]["id"] if shown else 0
+        paging = Paging()
+        paging.open_at_newest(feed.ids(), get_settings().history_page_size)
+        self._set_paging(paging)
         # The browser's catch-up cursor arrives with each (re)hydrate. Use each
         # value once: navigating away and back is not a reconnect.
         marker = (await self.get_state(FeedState)).seen
@@ -282,18 +283,13 @@ class ChatState(rx.State):
         pages the gap between ``seen`` and the feed from the database (up to
         one page of ``MAX_PAGE``; anything older stays behind "Load older").
         """
-        if not feed.messages or seen >= feed.last_id:
-            return
-        if seen >= feed.first_id:
-            after = [m["id"] for m in feed.messages if m["id"] > seen]
-            self.show_from_id = min(self.show_from_id, after[0])
-            return
-        missed = await db.run_in_session(
-            messages.messages_before, user_id, self._room_id, feed.first_id, messages.MAX_PAGE
-        )
-        self.messages = [m for m in missed if m.id > seen]
-        self.has_older = bool(self.messages)  # ``seen`` itself, at least, is older
-        self.show_from_id = self._after_history()
+        paging = self._paging()
+        if not paging.catch_up_in_feed(feed.ids(), seen):
+            missed = await db.run_in_session(
+                messages.messages_before, user_id, self._room_id, feed.first_id, messages.MAX_PAGE
+            )
+            paging.take_missed(missed, seen)
+        self._set_paging(paging)
 
     async def _refresh_admin(self, user_id: int) -> None:
         room_id = self._room_id
@@ -328,35 +324,24 @@ class ChatState(rx.State):
         user = await self._member()
         if user is None:
             return
-        size = get_settings().history_page_size
+        settings, paging = get_settings(), self._paging()
         feed = runtime().feed_of(self._room_id)
-        want = size
-        if not self.messages and feed is not None:
-            # Older messages already in this worker's feed cost no query.
-            hidden = [m["id"] for m in feed.messages if m["id"] < self.show_from_id]
-            if len(hidden) >= size or (hidden and not feed.has_older):
-                self.show_from_id = hidden[-size:][0]
-                return
-            want = size - len(hidden)  # the rest of this page comes from the database
-            if not feed.has_older:
-                return
-        before = self.messages[0].id if self.messages else (feed.first_id if feed else 0)
-        if not before:
+        if feed is None and not paging.messages:
+            return  # the feed is reloading (the room reopens); nothing to page from yet
+        ids, feed_older = (feed.ids(), feed.has_older) if feed else ([], True)
+        want = paging.reveal_in_feed(ids, feed_older, settings.history_page_size)
+        self._set_paging(paging)
+        before = paging.messages[0].id if paging.messages else (feed.first_id if feed else 0)
+        if not want or not before:
             return
         self.loading_older = True
         yield
         mine, older = (user[0], self._room_id), messages.messages_before
         page = await self._call("composer_error", OLDER_DOWN, older, *mine, before, want + 1)
         if page is not FAILED:
-            self.has_older = len(page) > want
-            self.messages = page[-want:] + self.messages
-            self.show_from_id = self._after_history()
-            window = get_settings().message_window * PAGED_WINDOW_FACTOR
-            if len(self.messages) + (len(feed.messages) if feed else 0) > window:
-                # Reading far back: keep the oldest part contiguous, hide the
-                # newest behind "Jump to latest messages".
-                self.messages = self.messages[:window]
-                self.has_newer = True
+            bound = settings.message_window * PAGED_WINDOW_FACTOR
+            paging.add_older(page, want, len(ids), bound)
+            self._set_paging(paging)
             self._set_paged()
         self.loading_older = False
 
@@ -365,10 +350,10 @@ class ChatState(rx.State):
         """Leave deep history and show the newest page of the live feed again."""
         if await self._member() is None:
             return
-        self.messages, self.has_older, self.has_newer = [], False, False
         feed = runtime().feed_of(self._room_id)
-        shown = feed.messages[-get_settings().history_page_size :] if feed else []
-        self.show_from_id = shown[0]["id"] if shown else 0
+        paging = Paging()
+        paging.open_at_newest(feed.ids() if feed else [], get_settings().history_page_size)
+        self._set_paging(paging)
         self._set_paged()
 
     @rx.event
@@ -523,28 +508,26 @@ class ChatState(rx.State):
         return out
 
     def _keep_trimmed(self, trimmed: list[dict]) -> None:
-        """The feed dropped its oldest messages: append them to my paged history.
+        """The feed dropped its oldest messages: keep them in my paged history (``Paging``)."""
+        paging = self._paging()
+        bound = get_settings().message_window * PAGED_WINDOW_FACTOR
+        paging.keep_trimmed([MessageView(**m) for m in trimmed], bound)
+        self._set_paging(paging)
 
-        Only tabs that paged back get this (the hub knows them); it keeps their
-        history contiguous with the feed. Past the bound the oldest part goes.
-        """
-        if not self.messages or self.has_newer:
-            return
-        last = self.messages[-1].id
-        fresh = [MessageView(**m) for m in trimmed if m.get("id", 0) > last]
-        merged = self.messages + fresh
-        window = get_settings().message_window * PAGED_WINDOW_FACTOR
-        if len(merged) > window:
-            merged = merged[-window:]
-            self.has_older = True
-        self.messages = merged
-        # Until the feed's roll-over packet arrives it still lists these rows:
-        # show them once, here, not again in the feed.
-        self.show_from_id = self._after_history()
+    def _paging(self) -> Paging:
+        """This tab's paging vars as a :class:`Paging` to work on."""
+        return Paging(list(self.messages), self.has_older, self.show_from_id, self.has_newer)
 
-    def _after_history(self) -> int:
-        """Where the feed's shown part starts: just after the paged history (0: all of it)."""
-        return self.messages[-1].id + 1 if self.messages else 0
+    def _set_paging(self, paging: Paging) -> None:
+        """Copy a :class:`Paging` back, assigning only what changed (small deltas)."""
+        if [m.id for m in paging.messages] != [m.id for m in self.messages]:
+            self.messages = paging.messages
+        if paging.has_older != self.has_older:
+            self.has_older = paging.has_older
+        if paging.show_from_id != self.show_from_id:
+            self.show_from_id = paging.show_from_id
+        if paging.has_newer != self.has_newer:
+            self.has_newer = paging.has_newer
 
     def _count_unread(self, counts: list[dict]) -> list:
         """New messages in my other rooms: raise the sidebar badges, notify once.
