@@ -515,8 +515,9 @@ class ChatState(rx.State):
         self._set_paging(paging)
 
     def _paging(self) -> Paging:
-        """This tab's paging vars as a :class:`Paging` to work on."""
-        return Paging(list(self.messages), self.has_older, self.show_from_id, self.has_newer)
+        """This tab's paging vars as a :class:`Paging` to work on (plain rows, not proxies)."""
+        rows = getattr(self.messages, "__wrapped__", self.messages)  # Reflex's MutableProxy
+        return Paging(list(rows), self.has_older, self.show_from_id, self.has_newer)
 
     def _set_paging(self, paging: Paging) -> None:
         """Copy a :class:`Paging` back, assigning only what changed (small deltas)."""
