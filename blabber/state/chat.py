@@ -439,7 +439,7 @@ class ChatState(rx.State):
         user = await self._user()
         if user is None or not self._room_id:
             return
-        if not isinstance(target, int | str) or not str(target).lstrip("-").isdigit():
+        if not isinstance(target, int | str) or not str(target).lstrip("-").isdecimal():
             self.composer_error = "That action is not possible"
             return
         mine = (user[0], self._room_id)
