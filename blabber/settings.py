@@ -70,8 +70,10 @@ class Settings:
     join_max: int = 20
     join_window_seconds: int = 60
     message_max_chars: int = 4000
-    message_burst: int = 10
-    message_burst_seconds: int = 10
+    # Sends per user per window: 20 quick messages (pasted lines, fast replies)
+    # pass; sustained flooding above ~3 a second is refused.
+    message_burst: int = 20
+    message_burst_seconds: int = 6
     typing_min_gap_seconds: float = 1.0
     history_page_size: int = 10
     message_window: int = 50
@@ -138,8 +140,8 @@ class Settings:
             join_max=_int(env, "BLABBER_JOIN_MAX", 20),
             join_window_seconds=_int(env, "BLABBER_JOIN_WINDOW_SECONDS", 60),
             message_max_chars=_int(env, "BLABBER_MESSAGE_MAX_CHARS", 4000),
-            message_burst=_int(env, "BLABBER_MESSAGE_BURST", 10),
-            message_burst_seconds=_int(env, "BLABBER_MESSAGE_BURST_SECONDS", 10),
+            message_burst=_int(env, "BLABBER_MESSAGE_BURST", 20),
+            message_burst_seconds=_int(env, "BLABBER_MESSAGE_BURST_SECONDS", 6),
             typing_min_gap_seconds=_float(env, "BLABBER_TYPING_MIN_GAP_SECONDS", 1.0),
             history_page_size=_int(env, "BLABBER_HISTORY_PAGE_SIZE", 10),
             message_window=_int(env, "BLABBER_MESSAGE_WINDOW", 50),

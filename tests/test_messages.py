@@ -11,6 +11,7 @@ from blabber.models import Message
 from blabber.realtime import events
 from blabber.services import accounts, messages, rooms
 from blabber.services.errors import NotAllowed, ServiceError
+from blabber.settings import Settings
 from tests.conftest import FAST, SQLITE_ONLY
 
 ROOMY = dataclasses.replace(FAST, message_burst=1000)
@@ -239,3 +240,14 @@ def test_mark_read_many_moves_marks_forward_only_and_only_for_members(session, r
         rooms.require_member(session, outsider, room_id)  # no membership was created
     assert [r.unread for r in rooms.list_my_rooms(session, bob)] == [0]
     messages.mark_read_many(session, {})  # nothing to do is fine
+
+
+def test_shipped_pace_lets_a_person_send_twenty_quick_messages(session, room):
+    """Pasting lines or quick replies: 20 at once pass; a 21st within the window is refused."""
+    alice, _bob, room_id = room
+    shipped = Settings()  # the defaults as shipped, bcrypt aside (not used here)
+    for i in range(20):
+        messages.send_message(session, alice, room_id, f"line {i}", f"q{i}", settings=shipped)
+    with pytest.raises(ServiceError, match="too fast"):
+        messages.send_message(session, alice, room_id, "line 20", "q20", settings=shipped)
+    assert shipped.message_burst / shipped.message_burst_seconds < 3.5  # flooding is refused

@@ -68,7 +68,7 @@ def test_default_origins_follow_port():
 
 
 def test_blank_numbers_use_defaults_and_garbage_fails_loudly():
-    assert Settings.from_env({"BLABBER_MESSAGE_BURST": "  "}).message_burst == 10
+    assert Settings.from_env({"BLABBER_MESSAGE_BURST": "  "}).message_burst == 20
     with pytest.raises(ValueError):
         Settings.from_env({"BLABBER_MESSAGE_BURST": "ten"})
 

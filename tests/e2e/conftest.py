@@ -22,13 +22,10 @@ from tests.e2e.ui import TIMEOUT_MS
 from tests.support import appserver
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
-# The server runs with production defaults except where a browser test would
-# otherwise measure the knob rather than the feature: cheap bcrypt (each
-# sign-up costs ~250 ms at cost 12 on a small CI box) and a send burst large
-# enough for the history test's 12 quick messages.
+# The server runs with production defaults except cheap bcrypt (each sign-up
+# costs ~250 ms at cost 12 on a small CI box) and the feed window below.
 SERVER_ENV = {
     "BLABBER_BCRYPT_ROUNDS": "4",
-    "BLABBER_MESSAGE_BURST": "50",
     # A small per-tab window (paging back holds 4x: 40) so paging past it is quick to exercise.
     "BLABBER_MESSAGE_WINDOW": "10",
 }

@@ -214,15 +214,17 @@ def test_paging_past_the_window_keeps_history_contiguous(new_page, uniq):
     window, so a live message cannot be appended after a gap; it waits
     behind ``Jump to latest messages``.
     """
-    a, b = new_page(), new_page()
+    a = new_page()
+    writers = [new_page() for _ in range(3)]  # 45 quick messages: more than one person's pace
     room = uniq("deep")
     ui.sign_up(a, uniq("reader"))
-    ui.sign_up(b, uniq("writer"))
     ui.join(a, room)
-    ui.join(b, room)
+    for n, w in enumerate(writers):
+        ui.sign_up(w, uniq(f"writer{n}"))
+        ui.join(w, room)
     sent = [f"deep message {i:02d}" for i in range(1, 46)]
-    for text in sent:
-        ui.send(b, text)
+    for n, text in enumerate(sent):
+        ui.send(writers[n % 3], text)
     ui.expect_message(a, sent[-1])
     # Following live, a's tab shows a bounded, contiguous newest part: the
     # room feed's window (10 here) plus at most its not-yet-rolled tail.
@@ -247,7 +249,7 @@ def test_paging_past_the_window_keeps_history_contiguous(new_page, uniq):
     shown = bodies.all_inner_texts()
     assert shown == sent[: len(shown)], shown
 
-    ui.send(b, "live while reading history")
+    ui.send(writers[0], "live while reading history")
     a.wait_for_timeout(1_000)
     assert "live while reading history" not in ui.message_bodies(a).all_inner_texts()
 

@@ -26,7 +26,7 @@ from tests.support import appserver, services
 from tests.support.reflex_client import ROOT, ReflexClient
 
 # Cheap bcrypt: these tests measure faults, not hashing.
-APP_ENV = {"BLABBER_BCRYPT_ROUNDS": "4", "BLABBER_MESSAGE_BURST": "50"}
+APP_ENV = {"BLABBER_BCRYPT_ROUNDS": "4"}
 # What a user may be shown; never any of these (a stack trace or exception text).
 LEAK_MARKERS = ("Traceback", "OperationalError", "psycopg2", "ConnectionError", "redis.", 'File "')
 

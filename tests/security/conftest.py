@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support import appserver
-from tests.support.reflex_client import ReflexClient
+from tests.support.reflex_client import CHAT, ReflexClient
 
 # Fast hashing: these tests sign up dozens of users. (start_server already
 # lifts the per-address limits; test_rate_limits.py sets strict ones.)
@@ -62,6 +62,21 @@ async def clients() -> AsyncIterator[list[ReflexClient]]:
     yield made
     for client in made:
         await client.close()
+
+
+async def member_tab(backend: appserver.AppServer, name: str, room: str) -> ReflexClient:
+    """A new tab signed up as ``name`` with ``room`` open (the caller closes it)."""
+    client = ReflexClient(backend.url)
+    await client.connect()
+    await client.sign_up(name)
+    await client.join(room)
+    return client
+
+
+async def post(sender: ReflexClient, body: str) -> None:
+    """Send ``body`` from ``sender`` and wait until the sender's page shows it."""
+    await sender.call(CHAT, "send", form_data={"body": body, "client_id": uuid.uuid4().hex})
+    await sender.wait_for(lambda: body in sender.bodies(), timeout=10)
 
 
 async def tab(backend: appserver.AppServer, made: list[ReflexClient]) -> ReflexClient:

@@ -9,28 +9,14 @@ tab. After each, the room's next message must not arrive at all.
 from __future__ import annotations
 
 import json
-import uuid
 
-from tests.security.conftest import uniq
-from tests.support.appserver import AppServer
+from tests.security.conftest import member_tab as tab
+from tests.security.conftest import post, uniq
 from tests.support.reflex_client import AUTH, CHAT, FEED, ReflexClient
-
-
-async def tab(backend: AppServer, name: str, room: str) -> ReflexClient:
-    client = ReflexClient(backend.url)
-    await client.connect()
-    await client.sign_up(name)
-    await client.join(room)
-    return client
 
 
 def received_text(client: ReflexClient, since: int) -> str:
     return json.dumps(client.received[since:])
-
-
-async def post(sender: ReflexClient, body: str) -> None:
-    await sender.call(CHAT, "send", form_data={"body": body, "client_id": uuid.uuid4().hex})
-    await sender.wait_for(lambda: body in [m["body"] for m in sender.messages()], timeout=10)
 
 
 async def test_logout_kick_and_revocation_each_stop_the_feed(backend):

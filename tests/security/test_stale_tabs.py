@@ -23,22 +23,10 @@ import uuid
 
 import sqlalchemy as sa
 
-from tests.security.conftest import uniq
+from tests.security.conftest import member_tab as tab
+from tests.security.conftest import post, uniq
 from tests.support.appserver import AppServer
 from tests.support.reflex_client import AUTH, AUTH_TOKEN_KEY, CHAT, FEED, ReflexClient
-
-
-async def tab(backend: AppServer, name: str, room: str) -> ReflexClient:
-    client = ReflexClient(backend.url)
-    await client.connect()
-    await client.sign_up(name)
-    await client.join(room)
-    return client
-
-
-async def post(sender: ReflexClient, body: str) -> None:
-    await sender.call(CHAT, "send", form_data={"body": body, "client_id": uuid.uuid4().hex})
-    await sender.wait_for(lambda: body in sender.bodies(), timeout=10)
 
 
 def member_row(client: ReflexClient, name: str) -> dict | None:
@@ -59,7 +47,14 @@ async def second_tab_joins_elsewhere(backend: AppServer, of: ReflexClient) -> Re
     return other
 
 
-async def kicked_stale_tab_sees_nothing(backend: AppServer, prove_identity: bool) -> None:
+async def replay_kick_on_stale_tab(backend: AppServer, prove_identity: bool) -> dict[str, object]:
+    """Replay the review's steps; return what the stale tab received and the admin saw.
+
+    ``seen``: every packet the stale tab got after reopening, as JSON;
+    ``typing``: the admin's typing lines since; ``mal``: the kicked member's name.
+    A positive control inside checks that a current member's typing and
+    messages do reach the same observers.
+    """
     room = uniq("vault")
     admin_name, mal_name = uniq("admin"), uniq("mal")
     admin = await tab(backend, admin_name, room)
@@ -96,25 +91,30 @@ async def kicked_stale_tab_sees_nothing(backend: AppServer, prove_identity: bool
         await post(admin, "TOP SECRET 2")
         await watcher.wait_for(lambda: "TOP SECRET 2" in watcher.bodies())  # delivery works
         await mal.settle(1.0)
-        seen = json.dumps(mal.received[mark:])
-        assert "TOP SECRET" not in seen
-        assert f"{mal_name} was removed" not in seen
-        assert mal_name not in (admin.var(FEED, "typing_text") or "")
-        typing_shown = [
-            d.get(FEED, {}).get("typing_text_rx_state_", "") for d in admin.deltas[-50:]
-        ]
-        assert not any(mal_name in (t or "") for t in typing_shown), typing_shown
+        typing = [d.get(FEED, {}).get("typing_text_rx_state_") or "" for d in admin.deltas[-50:]]
+        return {"seen": json.dumps(mal.received[mark:]), "typing": typing, "mal": mal_name}
     finally:
         for client in opened:
             await client.close()
 
 
+def assert_nothing_reached(replay: dict) -> None:
+    seen, typing, mal = replay["seen"], replay["typing"], replay["mal"]
+    assert "TOP SECRET" not in seen
+    assert f"{mal} was removed" not in seen
+    assert not any(mal in t for t in typing), typing
+
+
 async def test_kicked_member_reopening_a_socket_without_hydrate_gets_nothing(backend):
-    await kicked_stale_tab_sees_nothing(backend, prove_identity=False)
+    replay = await replay_kick_on_stale_tab(backend, prove_identity=False)
+    assert "TOP SECRET" not in replay["seen"]
+    assert_nothing_reached(replay)
 
 
 async def test_kicked_member_proving_the_session_on_a_stale_tab_gets_nothing(backend):
-    await kicked_stale_tab_sees_nothing(backend, prove_identity=True)
+    replay = await replay_kick_on_stale_tab(backend, prove_identity=True)
+    assert "TOP SECRET" not in replay["seen"]
+    assert_nothing_reached(replay)
 
 
 async def test_blanking_and_restoring_the_token_does_not_survive_a_kick(backend):
