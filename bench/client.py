@@ -35,6 +35,12 @@ class Protocol:
     """Names the frontend uses, read from the built ``utils/context.jsx``."""
 
     chat_state: str = f"{ROOT_STATE}.blabber___state___chat____chat_state"
+    # The chat screen's feature states, substates of ``chat_state``; a build
+    # from before the split by feature has none, and its handlers are all on
+    # ``chat_state`` (so the bench compares old and new servers alike).
+    sidebar_state: str = f"{chat_state}.blabber___state___sidebar____sidebar_state"
+    room_state: str = f"{chat_state}.blabber___state___room____room_state"
+    composer_state: str = f"{chat_state}.blabber___state___composer____composer_state"
     feed_state: str = f"{ROOT_STATE}.blabber___state___feed____feed_state"
     auth_state: str = f"{ROOT_STATE}.blabber___state___auth____auth_state"
     auth_token_key: str = f"{ROOT_STATE}.blabber___state___auth____auth_state.auth_token_rx_state_"
@@ -51,9 +57,14 @@ class Protocol:
         storage = re.search(r"export const clientStorage = (\{.*\})", text)
         state = re.search(r"export const initialState = (\{.*\})", text)
         chat = feed = auth = token_key = None
+        features: dict[str, str] = {}
         if state:
             names = list(json.loads(state.group(1)))
             chat = next((n for n in names if n.endswith("chat____chat_state")), None)
+            for feature in ("sidebar", "room", "composer"):
+                suffix = f"{feature}____{feature}_state"
+                found = next((n for n in names if n.endswith(suffix)), None)
+                features[f"{feature}_state"] = found or chat or getattr(cls, f"{feature}_state")
             feed = next((n for n in names if n.endswith("feed____feed_state")), None)
             auth = next((n for n in names if n.endswith("auth____auth_state")), None)
         if storage:
@@ -62,11 +73,27 @@ class Protocol:
         base = cls()
         return cls(
             chat_state=chat or base.chat_state,
+            sidebar_state=features.get("sidebar_state", base.sidebar_state),
+            room_state=features.get("room_state", base.room_state),
+            composer_state=features.get("composer_state", base.composer_state),
             feed_state=feed or base.feed_state,
             auth_state=auth or base.auth_state,
             auth_token_key=token_key or base.auth_token_key,
             state_schema=schema.group(1) if schema else None,
         )
+
+
+def chat_vars(delta: dict[str, Any], proto: Protocol) -> dict[str, Any]:
+    """The vars of the chat screen in a delta: its state and every feature substate, merged.
+
+    Var names are unique along a state's family (Reflex refuses a substate
+    var shadowing its parent's), so one flat dict loses nothing.
+    """
+    merged: dict[str, Any] = {}
+    for name, values in delta.items():
+        if name == proto.chat_state or name.startswith(proto.chat_state + "."):
+            merged.update(values)
+    return merged
 
 
 class _FastJson:
@@ -150,7 +177,7 @@ class SimClient:
         recv_ns = time.time_ns()
         self.updates += 1
         delta = update.get("delta") or {}
-        chat = delta.get(self.proto.chat_state)
+        chat = chat_vars(delta, self.proto)
         feed = delta.get(self.proto.feed_state)
         if chat:
             self.chat.update(chat)
@@ -204,12 +231,13 @@ class SimClient:
     async def send(self, body: str, client_id: str) -> None:
         """Press Enter in the composer."""
         await self.emit(
-            f"{self.proto.chat_state}.send", {"form_data": {"body": body, "client_id": client_id}}
+            f"{self.proto.composer_state}.send",
+            {"form_data": {"body": body, "client_id": client_id}},
         )
 
     async def typing(self) -> None:
         """The composer changed."""
-        await self.emit(f"{self.proto.chat_state}.typing")
+        await self.emit(f"{self.proto.composer_state}.typing")
 
     async def log_in(self, username: str, password: str, timeout: float = 60.0) -> float:
         """Submit the log-in form on /login; seconds until the session token arrived."""

@@ -373,7 +373,7 @@ async def history(target: Target, *, messages: int, url: str) -> dict[str, Any]:
     for _ in range(5):
         before = len(client.shown_messages())
         t0 = time.perf_counter()
-        await client.emit(f"{target.proto.chat_state}.load_older")
+        await client.emit(f"{target.proto.room_state}.load_older")
         await client.wait_for(lambda b=before: len(client.shown_messages()) > b, 30)
         page_ms.append((time.perf_counter() - t0) * 1000)
     await client.close()

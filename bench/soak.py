@@ -70,7 +70,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bench.client import NAMESPACE, ROOT_STATE, Protocol, SimClient
+from bench.client import NAMESPACE, ROOT_STATE, Protocol, SimClient, chat_vars
 from bench.stats import bench_key, make_body, percentile
 from blabber.realtime.shown import feed_shown
 
@@ -329,14 +329,15 @@ class SoakClient(SimClient):
         # Apply the delta (no awaits there), account the page, then answer events.
         await super()._on_event({**update, "events": []})
         delta = update.get("delta") or {}
-        loading = (delta.get(self.proto.chat_state) or {}).get("loading_room_rx_state_")
+        chat = chat_vars(delta, self.proto)
+        loading = chat.get("loading_room_rx_state_")
         if loading is True:
             self._loading = True
         elif loading is False and self._loading:
             self._loading = False
             self.loads += 1
             self._changed.set()
-        if self.proto.chat_state in delta or self.proto.feed_state in delta:
+        if chat or self.proto.feed_state in delta:
             self.ledger.on_list(self.index, self.shown_messages(), recv_ns)
         for event in events:
             name = event.get("name", "")
@@ -464,7 +465,7 @@ class Soak:
             lowest = min(shown) if shown else math.inf
             if not ids or lowest <= min(ids) or not tab.can_load_older():
                 break  # nothing older is missing (a gap inside the list stays lost)
-            await tab.emit(f"{self.proto.chat_state}.load_older")
+            await tab.emit(f"{self.proto.room_state}.load_older")
             self.counters.pages_loaded += 1
 
             def paged(before: float = lowest) -> bool:
@@ -477,7 +478,7 @@ class Soak:
                 self.counters.error(f"client {p.index}: load_older showed nothing older")
                 break
         if tab.chat.get("has_newer_rx_state_"):
-            await tab.emit(f"{self.proto.chat_state}.jump_to_latest")
+            await tab.emit(f"{self.proto.room_state}.jump_to_latest")
 
     async def join(self, p: Persona) -> None:
         """Join ``p.room`` by name from ``/`` (``join_room``), then open it in a new tab."""
@@ -487,7 +488,7 @@ class Soak:
             if not await home.wait_for(lambda: "rooms_rx_state_" in home.chat, 30):
                 raise TimeoutError("home page never loaded")
             await home.emit(
-                f"{self.proto.chat_state}.join_room", {"form_data": {"room_name": p.room}}
+                f"{self.proto.sidebar_state}.join_room", {"form_data": {"room_name": p.room}}
             )
             if not await home.wait_for(lambda: bool(home.redirects), 30):
                 raise TimeoutError("join_room never redirected")

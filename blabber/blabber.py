@@ -26,8 +26,8 @@ from blabber.realtime.broker import get_broker
 from blabber.realtime.runtime import LiveRuntime, set_runtime
 from blabber.realtime.transport import ReflexTransport
 from blabber.settings import get_settings
-from blabber.state.chat import tab_applier
 from blabber.state.feed import FeedState
+from blabber.state.live_events import tab_applier
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis

@@ -112,17 +112,25 @@ def test_typing_and_presence_go_to_room_feeds_only(hub):
 
 
 def test_membership_change_goes_to_that_user_and_admin_viewers(hub):
-    hub.watch("carol-1", user_id=3, viewing_room=1, member_rooms=[1], is_admin=True)
+    hub.watch("carol-1", user_id=3, viewing_room=1, member_rooms=[1])
+    hub.set_admin("carol-1", True)
     joined = Event(type=ev.MEMBERSHIP_CHANGED, room_id=1, user_id=2)
     assert hub.targets(joined) == {"bob-1", "carol-1"}
 
 
-def test_paged_flag_survives_rewatching_the_same_room_only(hub):
-    hub.set_paged("alice-1", True)
-    hub.watch("alice-1", user_id=1, viewing_room=1, member_rooms=[1, 2])
-    assert hub.tabs["alice-1"].paged
-    hub.watch("alice-1", user_id=1, viewing_room=2, member_rooms=[1, 2])
-    assert not hub.tabs["alice-1"].paged
+def test_routing_flags_survive_rewatching_the_same_room_on_the_same_socket_only(hub):
+    """``paged`` and ``is_admin`` are set by the states that own them, not by every watch."""
+    for rewatch, kept in [
+        (dict(viewing_room=1, sid=""), True),
+        (dict(viewing_room=2, sid=""), False),
+        (dict(viewing_room=1, sid="another-socket"), False),
+    ]:
+        hub.watch("alice-1", user_id=1, viewing_room=1, member_rooms=[1, 2])
+        hub.set_paged("alice-1", True)
+        hub.set_admin("alice-1", True)
+        hub.watch("alice-1", user_id=1, member_rooms=[1, 2], **rewatch)
+        tab = hub.tabs["alice-1"]
+        assert (tab.paged, tab.is_admin) == (kept, kept), rewatch
 
 
 def test_user_removed_and_session_revoked_go_to_that_users_tabs(hub):

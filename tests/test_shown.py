@@ -89,7 +89,7 @@ STATE_VAR = re.compile(r"\b(reflex___state____state__\w+)\.(\w+)_rx_state_")
 @pytest.fixture(scope="module")
 def message_list():
     """The ``message-list`` component of ``room_view``, built as the page builds it."""
-    from blabber.components.chat import room_view
+    from blabber.components.room_view import room_view
 
     def walk(c):
         yield c

@@ -3,10 +3,10 @@
 import reflex as rx
 
 from blabber import routes
-from blabber.components.chat import empty_room_placeholder, shell
-from blabber.state.chat import ChatState
+from blabber.components.shell import empty_room_placeholder, shell
+from blabber.state.sidebar import SidebarState
 
-PAGE = dict(route=routes.HOME, title="Blabber", on_load=ChatState.open_home)
+PAGE = dict(route=routes.HOME, title="Blabber", on_load=SidebarState.open_home)
 
 
 def page() -> rx.Component:

@@ -3,10 +3,11 @@
 import reflex as rx
 
 from blabber import routes
-from blabber.components.chat import room_view, shell
-from blabber.state.chat import ChatState
+from blabber.components.room_view import room_view
+from blabber.components.shell import shell
+from blabber.state.room import RoomState
 
-PAGE = dict(route=routes.ROOM, title="Blabber", on_load=ChatState.open_room)
+PAGE = dict(route=routes.ROOM, title="Blabber", on_load=RoomState.open_room)
 
 
 def page() -> rx.Component:

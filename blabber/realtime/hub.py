@@ -99,15 +99,18 @@ class Hub:
         member_rooms: Iterable[int],
         *,
         sid: str = "",
-        is_admin: bool = False,
     ) -> None:
         """Register (or update) a tab: who it is, which room it shows, its user's rooms.
 
         Callers pass what the database said just now (the user's rooms, a
-        room they are a member of), never what a tab's state remembers.
+        room they are a member of), never what a tab's state remembers. The
+        routing flags (``is_admin``, ``paged``, set by the states that own
+        them) carry over while the tab shows the same room on the same socket.
         """
         old = self.tabs.get(token)
-        paged = bool(old and old.paged and old.viewing_room == viewing_room and old.sid == sid)
+        same_view = bool(old and old.viewing_room == viewing_room and old.sid == sid)
+        is_admin = bool(same_view and old and old.is_admin)
+        paged = bool(same_view and old and old.paged)
         self.forget(token)
         tab = Tab(
             user_id=user_id,
@@ -146,6 +149,12 @@ class Hub:
         tab = self.tabs.get(token)
         if tab is not None:
             tab.paged = paged
+
+    def set_admin(self, token: str, is_admin: bool) -> None:
+        """Whether the tab's user administers the room it shows."""
+        tab = self.tabs.get(token)
+        if tab is not None:
+            tab.is_admin = is_admin
 
     def tabs_of(self, user_id: int) -> list[str]:
         """The local tabs signed in as ``user_id``."""

@@ -11,7 +11,7 @@ A room page shows, oldest first (``blabber.realtime.shown``):
 :class:`Paging` holds those four values for one tab and knows every way
 they move: opening the room, revealing hidden feed messages, adding an
 older database page, catching up after a reconnect, taking what the feed
-trims, and jumping back to the latest. ``ChatState`` copies them to and
+trims, and jumping back to the latest. ``RoomState`` copies them to and
 from its vars and does the database reads; the invariants live here:
 
 - ``messages`` is ascending, gap-free, and every id in it is older than

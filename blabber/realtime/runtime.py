@@ -148,9 +148,7 @@ class LiveRuntime:
                 tab = self.hub.tabs[token]
                 rest = tab.member_rooms - {event.room_id}
                 viewing = None if tab.viewing_room == event.room_id else tab.viewing_room
-                self.hub.watch(
-                    token, tab.user_id, viewing, rest, sid=tab.sid, is_admin=tab.is_admin
-                )
+                self.hub.watch(token, tab.user_id, viewing, rest, sid=tab.sid)
                 sid = self.transport.sid_of(token)
                 if sid is not None and viewing is None:
                     await self.transport.leave(sid, feed_room(event.room_id))

@@ -1,6 +1,6 @@
 """Which messages a room page shows: the one plain-Python statement of the rule.
 
-``blabber/components/chat.py`` (``room_view``) renders it in the browser; the
+``blabber/components/room_view.py`` (``room_view``) renders it in the browser; the
 bench client, the soak and the tests' protocol client compute it here from
 the var values they received, so they count exactly the rows a person sees.
 ``tests/test_shown.py`` runs the component's compiled rendering against
@@ -39,7 +39,7 @@ Message = dict[str, Any]
 
 # The vars the rule reads, by the State that holds them. ``room_view`` must read
 # exactly these (tests/test_shown.py); clients read them under these names.
-CHAT_VARS = ("messages", "room_name", "loading_room", "has_newer", "show_from_id")  # ChatState
+CHAT_VARS = ("messages", "room_name", "loading_room", "has_newer", "show_from_id")  # chat states
 FEED_VARS = ("room", "recent", "tail")  # FeedState
 
 
@@ -62,11 +62,11 @@ def shown_messages(
     """The message rows of a room page, top to bottom (see the module docstring).
 
     Args:
-        messages: ``ChatState.messages``, the tab's paged history.
-        room_name: ``ChatState.room_name``, the room the page shows.
-        loading_room: ``ChatState.loading_room``, the room is being opened.
-        has_newer: ``ChatState.has_newer``, newer history waits behind "Jump to latest".
-        show_from_id: ``ChatState.show_from_id``, the oldest feed message shown.
+        messages: ``RoomState.messages``, the tab's paged history.
+        room_name: ``ChatState.room_name``, the room the page shows (every feature state reads it).
+        loading_room: ``RoomState.loading_room``, the room is being opened.
+        has_newer: ``RoomState.has_newer``, newer history waits behind "Jump to latest".
+        show_from_id: ``RoomState.show_from_id``, the oldest feed message shown.
         feed_room: ``FeedState.room``, whose feed the browser holds.
         recent: ``FeedState.recent``, the older part of the feed.
         tail: ``FeedState.tail``, the newest few feed messages.

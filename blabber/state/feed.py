@@ -1,7 +1,7 @@
 """The open room's live feed as the browser holds it (``FeedState``).
 
 These vars are never set by a handler. The worker sends them straight to
-the room's viewers as one packet per change (``blabber.state.live``), built
+the room's viewers as one packet per change (``blabber.realtime.room_feeds``), built
 once per room by ``blabber.realtime.feeds.RoomFeed``; no per-tab state is
 locked, loaded or written for it. Because the server-side copy stays at its
 defaults and is never dirty, Reflex never overwrites what the worker sent,

@@ -3,7 +3,7 @@
 User text reaches the browser along three paths: React text nodes (message
 list, system lines, Members panel, sidebar, typing line, headings, notices,
 toasts), a JavaScript string inside a script Reflex ``eval``s (browser
-notifications, ``_notify`` in ``blabber/state/chat.py``), and the URL
+notifications, ``notify`` in ``blabber/state/sidebar.py``), and the URL
 (``/rooms/<name>`` echoes an unknown name in a notice). Every payload below
 would set ``window.__xss`` (or open a dialog) if it ever ran as HTML or
 code; each test asserts it never does and that the text reads back exactly.

@@ -14,7 +14,7 @@ import pytest
 
 from tests.reliability.conftest import APP_ENV, FEED
 from tests.support import appserver
-from tests.support.reflex_client import CHAT, ReflexClient
+from tests.support.reflex_client import COMPOSER, ReflexClient
 
 pytestmark = pytest.mark.timeout(90)
 ENV = {
@@ -38,7 +38,7 @@ def assert_ordered_once(client: ReflexClient) -> None:
 async def send_all(client: ReflexClient, bodies: list[str]) -> None:
     for body in bodies:
         client_id = body.replace(" ", "-")
-        await client.call(CHAT, "send", form_data={"body": body, "client_id": client_id})
+        await client.call(COMPOSER, "send", form_data={"body": body, "client_id": client_id})
     await client.wait_for(lambda: bodies[-1] in user_bodies(client), timeout=20)
 
 

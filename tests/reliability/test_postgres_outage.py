@@ -19,7 +19,7 @@ from tests.reliability.conftest import (
     wait_health,
 )
 from tests.support import appserver
-from tests.support.reflex_client import AUTH, CHAT, ReflexClient
+from tests.support.reflex_client import AUTH, CHAT, COMPOSER, ReflexClient
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 SEND_ERROR = "Could not send right now; your message is kept, try again"
@@ -48,7 +48,7 @@ async def test_send_during_outage_fails_clearly_then_retry_stores_once(postgres,
             await client.sign_up(name)
         await alice.join("ops")
         await bob.join("ops")
-        await alice.call(CHAT, "send", form_data={"body": "before", "client_id": "m-before"})
+        await alice.call(COMPOSER, "send", form_data={"body": "before", "client_id": "m-before"})
         await alice.wait_for(lambda: "before" in shown_bodies(alice))  # acknowledged
         await carol.call(AUTH, "log_out")
         await carol.wait_for(lambda: not carol.var(AUTH, "username"))
@@ -60,7 +60,7 @@ async def test_send_during_outage_fails_clearly_then_retry_stores_once(postgres,
         # A send: a clear error within a bound, the draft kept (composer not cleared).
         mark = len(alice.frontend_events)
         started = time.monotonic()
-        await alice.call(CHAT, "send", form_data={"body": "during", "client_id": "m-during"})
+        await alice.call(COMPOSER, "send", form_data={"body": "during", "client_id": "m-during"})
         await alice.wait_for(lambda: alice.var(CHAT, "composer_error") == SEND_ERROR, timeout=15)
         assert time.monotonic() - started < 15
         assert not alice.var(CHAT, "sending")
@@ -79,7 +79,9 @@ async def test_send_during_outage_fails_clearly_then_retry_stores_once(postgres,
         # The retry of the same draft (same client_id) is stored exactly once.
         for _ in range(2):
             mark = len(alice.frontend_events)
-            await alice.call(CHAT, "send", form_data={"body": "during", "client_id": "m-during"})
+            await alice.call(
+                COMPOSER, "send", form_data={"body": "during", "client_id": "m-during"}
+            )
             await alice.wait_for(lambda m=mark: _composer_cleared(alice, m), timeout=15)
             assert alice.var(CHAT, "composer_error") == ""
         await alice.settle(0.3)

@@ -23,7 +23,7 @@ from tests.reliability.conftest import (
     wait_health,
 )
 from tests.support import appserver
-from tests.support.reflex_client import CHAT, ReflexClient
+from tests.support.reflex_client import CHAT, COMPOSER, ReflexClient
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(150)]
 
@@ -44,7 +44,7 @@ async def test_redis_outage_degrades_clearly_and_recovers(postgres, redis_server
             await client.connect()
             await client.sign_up(name)
             await client.join("ops")
-        await alice.call(CHAT, "send", form_data={"body": "before", "client_id": "m-before"})
+        await alice.call(COMPOSER, "send", form_data={"body": "before", "client_id": "m-before"})
         await bob.wait_for(lambda: "before" in shown_bodies(bob))
         workers = {p.pid for p in server.worker_processes()}
         assert len(workers) == 2
@@ -54,7 +54,7 @@ async def test_redis_outage_degrades_clearly_and_recovers(postgres, redis_server
         assert body == {"database": "ok", "redis": "down", "status": "unavailable"}
         # A send during the outage: acknowledged, or refused with a clear notice, in bounded time.
         mark = (len(alice.frontend_events), len(alice.deltas))
-        await alice.call(CHAT, "send", form_data={"body": "during", "client_id": "m-during"})
+        await alice.call(COMPOSER, "send", form_data={"body": "during", "client_id": "m-during"})
         started = time.monotonic()
 
         def answered() -> bool:
@@ -109,7 +109,7 @@ async def test_redis_outage_degrades_clearly_and_recovers(postgres, redis_server
             await client.reconnect()
             await client.wait_for(lambda c=client: "before" in shown_bodies(c), timeout=15)
         await asyncio.sleep(1.5)  # both workers' hubs resubscribe within their retry period
-        await alice.call(CHAT, "send", form_data={"body": "after", "client_id": "m-after"})
+        await alice.call(COMPOSER, "send", form_data={"body": "after", "client_id": "m-after"})
         await bob.wait_for(lambda: "after" in shown_bodies(bob), timeout=15)
         acked = {"m-before", "m-after"} | (
             {"m-during"} if "during" in shown_bodies(alice) else set()
@@ -126,7 +126,7 @@ async def test_redis_outage_degrades_clearly_and_recovers(postgres, redis_server
 
 async def _send_and_ack(client: ReflexClient, body: str, client_id: str) -> bool:
     """Send from an open tab; True when it was stored and shown (no redirect to /login)."""
-    await client.call(CHAT, "send", form_data={"body": body, "client_id": client_id})
+    await client.call(COMPOSER, "send", form_data={"body": body, "client_id": client_id})
     try:
         await client.wait_for(lambda: body in shown_bodies(client), timeout=5)
     except TimeoutError:

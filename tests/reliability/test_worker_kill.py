@@ -17,7 +17,7 @@ import pytest
 
 from tests.reliability.conftest import APP_ENV, shown, stored_messages
 from tests.support import appserver
-from tests.support.reflex_client import CHAT, ReflexClient
+from tests.support.reflex_client import COMPOSER, ReflexClient
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(150)]
 TABS = 4
@@ -64,7 +64,7 @@ async def test_killed_worker_loses_nothing_acknowledged(postgres, redis_server, 
             for n in range(count):
                 body = f"u{i}-{n}"
                 with contextlib.suppress(Exception):  # the socket may die under us
-                    await tab.call(CHAT, "send", form_data={"body": body, "client_id": body})
+                    await tab.call(COMPOSER, "send", form_data={"body": body, "client_id": body})
                 await asyncio.sleep(0.05)
 
         traffic = [asyncio.create_task(send_some(t, i, 10)) for i, t in enumerate(tabs)]

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support import appserver
-from tests.support.reflex_client import CHAT, ReflexClient
+from tests.support.reflex_client import COMPOSER, ReflexClient
 
 # Fast hashing: these tests sign up dozens of users. (start_server already
 # lifts the per-address limits; test_rate_limits.py sets strict ones.)
@@ -75,7 +75,7 @@ async def member_tab(backend: appserver.AppServer, name: str, room: str) -> Refl
 
 async def post(sender: ReflexClient, body: str) -> None:
     """Send ``body`` from ``sender`` and wait until the sender's page shows it."""
-    await sender.call(CHAT, "send", form_data={"body": body, "client_id": uuid.uuid4().hex})
+    await sender.call(COMPOSER, "send", form_data={"body": body, "client_id": uuid.uuid4().hex})
     await sender.wait_for(lambda: body in sender.bodies(), timeout=10)
 
 

@@ -12,7 +12,7 @@ import json
 
 from tests.security.conftest import member_tab as tab
 from tests.security.conftest import post, uniq
-from tests.support.reflex_client import AUTH, CHAT, FEED, ReflexClient
+from tests.support.reflex_client import ADMIN, AUTH, CHAT, FEED, ReflexClient
 
 
 def received_text(client: ReflexClient, since: int) -> str:
@@ -45,12 +45,11 @@ async def test_logout_kick_and_revocation_each_stop_the_feed(backend):
             if m["username"].startswith("carol")
         )
         carol_mark = len(carol.received)
-        await alice.call(CHAT, "kick", user_id=carol_id)  # carol: kicked
+        await alice.call(ADMIN, "kick", user_id=carol_id)  # carol: kicked
         await dave.call(AUTH, "log_out")  # dave's other tab: revoked elsewhere
         await dave_too.wait_for(
             lambda: any("/login" in json.dumps(e) for e in dave_too.frontend_events), timeout=10
         )
-        await alice.settle(0.5)
         # Published with the kick, in one broker batch: the feed must have let
         # carol go before sending it (she is told "You were removed" instead).
         carol_name = carol.var(AUTH, "username")
@@ -58,9 +57,9 @@ async def test_logout_kick_and_revocation_each_stop_the_feed(backend):
         assert f"{carol_name} was removed" not in received_text(carol, carol_mark)
         await carol.wait_for(lambda: "You were removed" in (carol.var(CHAT, "notice") or ""))
 
-        await post(alice, "after they lost access")
-        await alice.settle(1.0)
+        await post(alice, "after they lost access")  # returns once alice's page shows it
         for client in (bob, carol, dave_too):
+            await client.barrier()
             assert "after they lost access" not in received_text(client, marks[client]), client
     finally:
         for client in (alice, bob, carol, dave, dave_too):

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from tests.security.conftest import tab, uniq
 from tests.security.test_authorization_matrix import ids_from_db, room_ids_in
-from tests.support.reflex_client import AUTH, CHAT
+from tests.support.reflex_client import ADMIN, AUTH, CHAT, COMPOSER
 
 
 async def test_no_secret_in_any_message_received(backend, backend_db, clients):
@@ -30,16 +30,16 @@ async def test_no_secret_in_any_message_received(backend, backend_db, clients):
     await b.sign_up(bob)
     await d.sign_up(dave)
     await d.join(hidden)  # a room alice and bob never see
-    await d.call(CHAT, "send", form_data={"body": "dave alone", "client_id": uniq("d")})
+    await d.call(COMPOSER, "send", form_data={"body": "dave alone", "client_id": uniq("d")})
     await a1.join(room)
     await a2.navigate(f"/rooms/{room}")
     await b.join(room)
-    await a1.call(CHAT, "send", form_data={"body": "hello bob", "client_id": uniq("a")})
-    await b.call(CHAT, "typing")
-    await b.call(CHAT, "send", form_data={"body": "hi alice", "client_id": uniq("b")})
+    await a1.call(COMPOSER, "send", form_data={"body": "hello bob", "client_id": uniq("a")})
+    await b.call(COMPOSER, "typing")
+    await b.call(COMPOSER, "send", form_data={"body": "hi alice", "client_id": uniq("b")})
     await a2.wait_for(lambda: "hi alice" in a2.bodies())
     (bob_id,) = ids_from_db(backend_db, "users", "username", [bob])
-    await a1.call(CHAT, "kick", user_id=bob_id)
+    await a1.call(ADMIN, "kick", user_id=bob_id)
     await b.wait_for(lambda: "removed" in (b.var(CHAT, "notice") or ""))
     for client in (a1, a2, b, d):
         await client.settle(0.5)

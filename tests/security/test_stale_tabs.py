@@ -26,7 +26,15 @@ import sqlalchemy as sa
 from tests.security.conftest import member_tab as tab
 from tests.security.conftest import post, uniq
 from tests.support.appserver import AppServer
-from tests.support.reflex_client import AUTH, AUTH_TOKEN_KEY, CHAT, FEED, ReflexClient
+from tests.support.reflex_client import (
+    ADMIN,
+    AUTH,
+    AUTH_TOKEN_KEY,
+    COMPOSER,
+    FEED,
+    ROOM,
+    ReflexClient,
+)
 
 
 def member_row(client: ReflexClient, name: str) -> dict | None:
@@ -65,32 +73,34 @@ async def replay_kick_on_stale_tab(backend: AppServer, prove_identity: bool) -> 
         await admin.wait_for(lambda: (member_row(admin, mal_name) or {}).get("online", False))
         await mal.close()
         await wait_offline(admin, mal_name)
-        await admin.call(CHAT, "kick", user_id=member_row(admin, mal_name)["user_id"])
+        await admin.call(ADMIN, "kick", user_id=member_row(admin, mal_name)["user_id"])
         await admin.wait_for(lambda: member_row(admin, mal_name) is None, timeout=10)
 
         await mal.reopen_without_hydrate()
         if prove_identity:  # the real session token, but no page load (no on_load)
             await mal.set_storage(mal_storage)
         mark = len(mal.received)
-        await mal.call(CHAT, "jump_to_latest")
-        await mal.call(CHAT, "load_older")
-        await mal.settle(0.3)
+        # Typing before anything that re-checks membership (which closes the room).
+        await mal.call(COMPOSER, "typing")
+        await mal.call(ROOM, "jump_to_latest")
+        await mal.call(ROOM, "load_older")
+        await mal.processed()
         other = await second_tab_joins_elsewhere(backend, mal)
         opened.append(other)
-        await mal.settle(0.5)
 
         # Positive control: a current member's typing reaches the admin's feed.
         watcher = await tab(backend, uniq("carol"), room)
         opened.append(watcher)
-        await watcher.call(CHAT, "typing")
+        await watcher.call(COMPOSER, "typing")
         await admin.wait_for(lambda: "typing" in (admin.var(FEED, "typing_text") or ""))
         await admin.wait_for(lambda: not admin.var(FEED, "typing_text"), timeout=10)
 
-        await mal.call(CHAT, "typing")
+        await mal.call(COMPOSER, "typing")  # again, now that the typing gap has passed
+        await mal.processed()  # a typing notice would be published by now, before the posts
         await post(admin, "TOP SECRET 1")
         await post(admin, "TOP SECRET 2")
         await watcher.wait_for(lambda: "TOP SECRET 2" in watcher.bodies())  # delivery works
-        await mal.settle(1.0)
+        await mal.barrier()
         typing = [d.get(FEED, {}).get("typing_text_rx_state_") or "" for d in admin.deltas[-50:]]
         return {"seen": json.dumps(mal.received[mark:]), "typing": typing, "mal": mal_name}
     finally:
@@ -125,23 +135,24 @@ async def test_blanking_and_restoring_the_token_does_not_survive_a_kick(backend)
     token = mal.var(AUTH, "auth_token")
     opened = [admin, mal]
     try:
+        await admin.wait_for(lambda: member_row(admin, mal_name) is not None, timeout=10)
         await mal.set_storage({AUTH_TOKEN_KEY: ""})
-        await mal.call(CHAT, "jump_to_latest")  # one event without identity: the hub drops it
-        await mal.settle(0.3)
-        await admin.call(CHAT, "kick", user_id=member_row(admin, mal_name)["user_id"])
+        await mal.call(ROOM, "jump_to_latest")  # one event without identity: the hub drops it
+        await mal.processed()
+        await admin.call(ADMIN, "kick", user_id=member_row(admin, mal_name)["user_id"])
         await admin.wait_for(lambda: member_row(admin, mal_name) is None, timeout=10)
         await mal.set_storage({AUTH_TOKEN_KEY: token})
         mark = len(mal.received)
-        await mal.call(CHAT, "jump_to_latest")
-        await mal.call(CHAT, "typing")
-        await mal.settle(0.3)
+        await mal.call(COMPOSER, "typing")  # before jump_to_latest re-checks membership
+        await mal.call(ROOM, "jump_to_latest")
+        await mal.processed()
         opened.append(await second_tab_joins_elsewhere(backend, mal))
-        await mal.settle(0.5)
-        await post(admin, "TOP SECRET 3")
-        await mal.settle(1.0)
+        await post(admin, "TOP SECRET 3")  # returns once the admin's page shows it
+        await mal.barrier()
         seen = json.dumps(mal.received[mark:])
         assert "TOP SECRET 3" not in seen
-        assert mal_name not in (admin.var(FEED, "typing_text") or "")
+        typing = [d.get(FEED, {}).get("typing_text_rx_state_") or "" for d in admin.deltas]
+        assert not any(mal_name in t for t in typing), typing
     finally:
         for client in opened:
             await client.close()
@@ -159,9 +170,9 @@ async def test_a_tab_token_alone_does_not_sign_in(backend, backend_db):
     try:
         await intruder.connect(f"/rooms/{room}", hydrate=False)
         forged = "posted as the victim " + uuid.uuid4().hex[:6]
-        await intruder.call(CHAT, "send", form_data={"body": forged, "client_id": uniq("c")})
-        await intruder.call(CHAT, "open_room")
-        await intruder.settle(1.0)
+        await intruder.call(COMPOSER, "send", form_data={"body": forged, "client_id": uniq("c")})
+        await intruder.call(ROOM, "open_room")
+        await intruder.processed()
         with backend_db.connect() as conn:
             bodies = conn.execute(sa.text("SELECT body FROM messages")).scalars().all()
         assert "my own words" in bodies

@@ -23,6 +23,11 @@ from blabber.realtime.shown import shown_from_vars
 ROOT = "reflex___state____state"
 AUTH = f"{ROOT}.blabber___state___auth____auth_state"
 CHAT = f"{ROOT}.blabber___state___chat____chat_state"
+# The chat screen's feature states (substates of CHAT); ``var(CHAT, name)`` reads any of them.
+SIDEBAR = f"{CHAT}.blabber___state___sidebar____sidebar_state"
+ROOM = f"{CHAT}.blabber___state___room____room_state"
+COMPOSER = f"{CHAT}.blabber___state___composer____composer_state"
+ADMIN = f"{CHAT}.blabber___state___admin____admin_state"
 FEED = f"{ROOT}.blabber___state___feed____feed_state"
 ON_LOAD = f"{ROOT}.reflex___state____on_load_internal_state.on_load_internal"
 UPDATE_VARS = f"{ROOT}.reflex___state____update_vars_internal_state.update_vars_internal"
@@ -48,8 +53,18 @@ class ReflexClient:
         self.frontend_events: list[dict[str, Any]] = []
         self._resuming = False
         self._changed = asyncio.Event()
-        self.sio = socketio.AsyncClient(reconnection=False)
-        self.sio.on("event", self._on_update, namespace=NAMESPACE)
+        self._pongs = 0
+        self.sio = self._new_socket()
+
+    def _new_socket(self) -> socketio.AsyncClient:
+        sio = socketio.AsyncClient(reconnection=False)
+        sio.on("event", self._on_update, namespace=NAMESPACE)
+        sio.on("ping", self._on_pong, namespace=NAMESPACE)  # Reflex answers "ping" with "ping"
+        return sio
+
+    async def _on_pong(self, *_: Any) -> None:
+        self._pongs += 1
+        self._changed.set()
 
     async def _on_update(self, update: dict[str, Any]) -> None:
         self.received.append(update)
@@ -80,9 +95,18 @@ class ReflexClient:
             await self.emit_raw(event["name"], event.get("payload") or {})
 
     def var(self, substate: str, name: str, default: Any = None) -> Any:
-        """The last value the server sent for ``name`` (``_rx_state_`` suffix optional)."""
-        values = self.state.get(substate, {})
-        return values.get(name + "_rx_state_", values.get(name, default))
+        """The last value the server sent for ``name`` in ``substate`` or one of its substates.
+
+        The ``_rx_state_`` suffix is optional. Var names are unique along a
+        state's family (Reflex refuses a substate var shadowing its parent's),
+        so ``var(CHAT, "composer_error")`` finds it in the composer's state.
+        """
+        for key in (name + "_rx_state_", name):
+            for state_name, values in self.state.items():
+                in_family = state_name == substate or state_name.startswith(substate + ".")
+                if in_family and key in values:
+                    return values[key]
+        return default
 
     async def connect(
         self, path: str = "/", storage: dict[str, Any] | None = None, *, hydrate: bool = True
@@ -108,8 +132,7 @@ class ReflexClient:
         """Close the socket and open a new one with the same tab token, sending nothing."""
         with contextlib.suppress(Exception):
             await self.sio.disconnect()
-        self.sio = socketio.AsyncClient(reconnection=False)
-        self.sio.on("event", self._on_update, namespace=NAMESPACE)
+        self.sio = self._new_socket()
         await self.connect(self.path, hydrate=False)
 
     async def set_storage(self, values: dict[str, Any]) -> None:
@@ -143,8 +166,7 @@ class ReflexClient:
             await self.sio.disconnect()
         storage = self.storage()
         for attempt in range(attempts):
-            self.sio = socketio.AsyncClient(reconnection=False)
-            self.sio.on("event", self._on_update, namespace=NAMESPACE)
+            self.sio = self._new_socket()
             try:
                 await self.connect(self.path, storage)
                 return
@@ -197,6 +219,37 @@ class ReflexClient:
             except TimeoutError:
                 pass
 
+    async def processed(self, timeout: float = 15.0) -> None:
+        """Wait until the server has handled every event this tab sent so far.
+
+        Reflex handles a tab's events one at a time, in order; so once the
+        answer to a last event comes back, every earlier one is done. That
+        last event flips Reflex's own ``is_hydrated`` (off, then on), which
+        always answers with a delta and means nothing to Blabber. The
+        positive control for a negative check about a handler's effect.
+        """
+        since = len(self.received)
+        for value in (False, True):
+            await self.emit_raw(f"{ROOT}.set_is_hydrated", {"value": value})
+
+        def answered() -> bool:
+            deltas = (u.get("delta") or {} for u in self.received[since:])
+            return any((d.get(ROOT) or {}).get("is_hydrated_rx_state_") is True for d in deltas)
+
+        await self.wait_for(answered, timeout)
+
+    async def barrier(self, timeout: float = 10.0) -> None:
+        """Wait until everything the server had sent this socket so far has arrived.
+
+        Reflex answers a ``ping`` on the socket's receive loop, queued behind
+        every packet already queued for the socket. The positive control for
+        "nothing reached this tab": first see the packet reach a viewer that
+        must get it, then ``barrier()`` the tab that must not.
+        """
+        before = self._pongs
+        await self.sio.emit("ping", namespace=NAMESPACE)
+        await self.wait_for(lambda: self._pongs > before, timeout)
+
     async def settle(self, quiet: float = 0.5) -> None:
         """Wait until no update arrived for ``quiet`` seconds."""
         while True:
@@ -218,7 +271,7 @@ class ReflexClient:
 
     async def join(self, room: str) -> None:
         """Join a room by name, then open its page (what the redirect does)."""
-        await self.call(CHAT, "join_room", form_data={"room_name": room})
+        await self.call(SIDEBAR, "join_room", form_data={"room_name": room})
         await self.settle(0.3)
         await self.navigate(f"/rooms/{room}")
         await self.wait_for(lambda: (self.var(CHAT, "room_name") or "").lower() == room.lower())

@@ -1,0 +1,107 @@
+"""The ``Members`` panel with presence, and the room admin's ``Kick`` / ``Banned`` tools."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from blabber.components.common import error_text
+from blabber.services.views import BanView, MemberView
+from blabber.state.admin import AdminState
+from blabber.state.auth import AuthState
+from blabber.state.chat import ChatState
+from blabber.state.feed import FeedState
+
+
+def _member_row(member: rx.Var[MemberView]) -> rx.Component:
+    return rx.hstack(
+        rx.box(
+            width="8px",
+            height="8px",
+            border_radius="50%",
+            background=rx.cond(member.online, rx.color("grass", 9), rx.color("gray", 8)),
+        ),
+        rx.text(member.username, size="2", truncate=True, data_testid="member-name"),
+        rx.cond(member.role == "admin", rx.badge("admin", size="1", variant="soft")),
+        rx.spacer(),
+        rx.text(
+            rx.cond(member.online, "online", "offline"),
+            size="1",
+            color_scheme="gray",
+            data_testid="member-status",
+        ),
+        rx.cond(
+            (AdminState.is_admin | FeedState.admins.contains(AuthState.username))
+            & (member.username != AuthState.username),
+            rx.button(
+                "Kick",
+                on_click=AdminState.kick(member.user_id),
+                aria_label="Kick " + member.username,
+                size="1",
+                color_scheme="red",
+                variant="soft",
+            ),
+        ),
+        align="center",
+        width="100%",
+        data_testid="member-row",
+    )
+
+
+def _ban_row(ban: rx.Var[BanView]) -> rx.Component:
+    return rx.hstack(
+        rx.text(ban.username, size="2"),
+        rx.spacer(),
+        rx.button(
+            "Unban",
+            on_click=AdminState.unban(ban.user_id),
+            aria_label="Unban " + ban.username,
+            size="1",
+            variant="soft",
+        ),
+        width="100%",
+        align="center",
+    )
+
+
+def members_panel() -> rx.Component:
+    """``Members`` with presence, and the admin's ``Banned`` list."""
+    return rx.vstack(
+        rx.hstack(
+            rx.heading("Members", size="3"),
+            rx.text(
+                FeedState.online_count.to_string() + " online",
+                size="1",
+                color_scheme="gray",
+                data_testid="online-count",
+            ),
+            align="baseline",
+            width="100%",
+            justify="between",
+        ),
+        rx.cond(
+            FeedState.room == ChatState.room_name,
+            rx.fragment(
+                rx.foreach(FeedState.members, _member_row),
+                rx.cond(
+                    FeedState.member_count > FeedState.members.length(),
+                    rx.text(
+                        "and ",
+                        (FeedState.member_count - FeedState.members.length()).to_string(),
+                        " more",
+                        size="1",
+                        color_scheme="gray",
+                    ),
+                ),
+            ),
+        ),
+        error_text(AdminState.admin_error, "admin-error"),
+        rx.cond(
+            AdminState.is_admin & (AdminState.bans.length() > 0),
+            rx.vstack(
+                rx.heading("Banned", size="3"), rx.foreach(AdminState.bans, _ban_row), width="100%"
+            ),
+        ),
+        padding="1em",
+        spacing="2",
+        width="100%",
+    )

@@ -1,0 +1,198 @@
+"""The open room: heading, history with paging, typing line and composer."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from blabber.components.common import error_text
+from blabber.services.views import MessageView
+from blabber.state.chat import ChatState
+from blabber.state.composer import ComposerState
+from blabber.state.feed import FeedState
+from blabber.state.room import RoomState
+
+
+def _message_row(msg: rx.Var[MessageView]) -> rx.Component:
+    return rx.cond(
+        msg.kind == "system",
+        rx.text(
+            msg.body,
+            size="1",
+            color_scheme="gray",
+            align="center",
+            width="100%",
+            data_testid="system-line",
+            key=msg.id,
+        ),
+        rx.box(
+            rx.hstack(
+                rx.text(msg.author, weight="bold", size="2", data_testid="message-author"),
+                rx.moment(
+                    msg.created_at,
+                    format="HH:mm",
+                    local=True,
+                    font_size="0.75em",
+                    color=rx.color("gray", 10),
+                ),
+                align="baseline",
+                spacing="2",
+            ),
+            rx.text(
+                msg.body,
+                white_space="pre-wrap",
+                overflow_wrap="anywhere",
+                unicode_bidi="plaintext",
+                data_testid="message-body",
+            ),
+            width="100%",
+            data_testid="message",
+            key=msg.id,
+        ),
+    )
+
+
+def _feed_row(msg: rx.Var[MessageView]) -> rx.Component:
+    """A feed message, shown once this tab has paged back to it."""
+    return rx.cond(msg.id >= RoomState.show_from_id, _message_row(msg))
+
+
+# Which messages the page shows is stated once, in plain Python, in
+# blabber/realtime/shown.py (bench and test clients use it); tests/test_shown.py
+# runs the rendering below against it.
+# The room's live feed belongs to the room this tab shows (not the one it
+# showed a moment ago) and is hidden while reading history far back.
+FEED_SHOWN = (FeedState.room == ChatState.room_name) & ~RoomState.has_newer
+SHOWN_COUNT = RoomState.messages.length() + rx.cond(
+    FEED_SHOWN, FeedState.recent.length() + FeedState.tail.length(), 0
+)
+HAS_OLDER = rx.cond(
+    RoomState.messages.length() > 0,
+    RoomState.has_older,
+    FEED_SHOWN & (FeedState.has_older | (RoomState.show_from_id > FeedState.first_id)),
+)
+
+
+def room_view() -> rx.Component:
+    """Heading, history, typing line and composer of the open room."""
+    return rx.vstack(
+        rx.hstack(
+            # The heading is the room's name alone (screen readers and tests read
+            # it as such); the "#" is decoration.
+            rx.text("#", size="5", weight="bold", color_scheme="gray", aria_hidden="true"),
+            rx.heading(ChatState.room_name, size="5", data_testid="room-heading", truncate=True),
+            rx.spacer(),
+            rx.button(
+                "Leave room",
+                on_click=RoomState.leave_room,
+                variant="soft",
+                color_scheme="gray",
+                size="1",
+            ),
+            width="100%",
+            align="center",
+            padding="0.8em 1em",
+            border_bottom=f"1px solid {rx.color('gray', 5)}",
+        ),
+        rx.auto_scroll(
+            rx.vstack(
+                rx.cond(
+                    HAS_OLDER & ~RoomState.loading_room,
+                    rx.center(
+                        rx.button(
+                            "Load older messages",
+                            on_click=RoomState.load_older,
+                            loading=RoomState.loading_older,
+                            variant="ghost",
+                            size="1",
+                        ),
+                        width="100%",
+                    ),
+                ),
+                rx.cond(
+                    RoomState.loading_room,
+                    rx.center(rx.spinner(), width="100%", padding="2em"),
+                    rx.fragment(
+                        rx.foreach(RoomState.messages, _message_row),
+                        rx.cond(
+                            FEED_SHOWN,
+                            rx.fragment(
+                                rx.foreach(FeedState.recent, _feed_row),
+                                rx.foreach(FeedState.tail, _feed_row),
+                            ),
+                        ),
+                        rx.cond(
+                            FEED_SHOWN & (SHOWN_COUNT == 0),
+                            rx.text("No messages yet. Say hello!", color_scheme="gray", size="2"),
+                        ),
+                    ),
+                ),
+                rx.cond(
+                    RoomState.has_newer,
+                    rx.center(
+                        rx.button(
+                            "Jump to latest messages",
+                            on_click=RoomState.jump_to_latest,
+                            variant="soft",
+                            size="1",
+                        ),
+                        width="100%",
+                    ),
+                ),
+                spacing="3",
+                width="100%",
+                padding="1em",
+            ),
+            flex="1",
+            width="100%",
+            data_testid="message-list",
+        ),
+        rx.box(
+            rx.text(
+                rx.cond(FEED_SHOWN, FeedState.typing_text, ""),
+                size="1",
+                color_scheme="gray",
+                data_testid="typing-line",
+            ),
+            height="1.4em",
+            padding_x="1em",
+        ),
+        rx.form(
+            rx.vstack(
+                error_text(RoomState.room_error, "room-error"),
+                error_text(ComposerState.composer_error, "composer-error"),
+                rx.hstack(
+                    rx.el.input(type="hidden", name="client_id", value=ComposerState.draft_id),
+                    rx.text_area(
+                        placeholder="Message #"
+                        + ChatState.room_name
+                        + " (Enter to send, Shift+Enter for a new line)",
+                        name="body",
+                        id="composer",
+                        # A new textarea per room: a draft must never follow the
+                        # user into another room and get posted there.
+                        key=ChatState.room_name,
+                        aria_label="Message",
+                        enter_key_submit=True,
+                        on_change=ComposerState.typing.throttle(1500),
+                        rows="2",
+                        resize="vertical",
+                        width="100%",
+                        max_length=20000,
+                    ),
+                    rx.button("Send", type="submit", loading=ComposerState.sending, size="3"),
+                    width="100%",
+                    align="end",
+                ),
+                width="100%",
+                spacing="2",
+            ),
+            on_submit=ComposerState.send,
+            reset_on_submit=False,
+            width="100%",
+            padding="0.5em 1em 1em",
+        ),
+        height="100%",
+        spacing="0",
+        width="100%",
+        min_width="0",
+    )

@@ -1,0 +1,99 @@
+"""The chat shell: sidebar, main area and members panel, with the app's banners."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from blabber.components.common import reconnecting_banner
+from blabber.components.members import members_panel
+from blabber.components.sidebar import sidebar
+from blabber.state.feed import FeedState
+from blabber.state.sidebar import SidebarState
+
+
+def notice_banner() -> rx.Component:
+    """A dismissible notice (e.g. ``You were removed from <room>``)."""
+    return rx.cond(
+        SidebarState.notice != "",
+        rx.callout(
+            rx.hstack(
+                rx.text(SidebarState.notice, data_testid="notice"),
+                rx.spacer(),
+                rx.button(
+                    "Dismiss", on_click=SidebarState.dismiss_notice, size="1", variant="ghost"
+                ),
+                width="100%",
+            ),
+            color_scheme="amber",
+            margin="1em",
+        ),
+    )
+
+
+def degraded_banner() -> rx.Component:
+    """Shown while this worker has lost its live-delivery broker (e.g. Redis is down)."""
+    return rx.cond(
+        FeedState.degraded,
+        rx.callout(
+            "Live updates are interrupted; reconnecting… Messages you send are still "
+            "saved and will appear when the connection is back.",
+            color_scheme="amber",
+            role="status",
+            margin="1em",
+            data_testid="degraded-banner",
+        ),
+    )
+
+
+def empty_room_placeholder() -> rx.Component:
+    """What the main area shows when no room is open."""
+    return rx.center(
+        rx.vstack(
+            rx.heading("Welcome to Blabber", size="6"),
+            rx.text(
+                "Pick a room on the left, or type a room name and press Join.", color_scheme="gray"
+            ),
+            align="center",
+        ),
+        height="100%",
+        padding="2em",
+    )
+
+
+def shell(main: rx.Component, with_members: bool) -> rx.Component:
+    """Three columns on a desktop, stacked on a phone."""
+    return rx.flex(
+        rx.box(
+            sidebar(),
+            width=["100%", "100%", "260px"],
+            flex_shrink="0",
+            border_right=f"1px solid {rx.color('gray', 5)}",
+            background=rx.color("gray", 2),
+            max_height=["40dvh", "40dvh", "100dvh"],
+            overflow_y="auto",
+        ),
+        rx.vstack(
+            reconnecting_banner(),
+            degraded_banner(),
+            notice_banner(),
+            main,
+            flex="1",
+            min_width="0",
+            height=["auto", "auto", "100dvh"],
+            spacing="0",
+        ),
+        rx.cond(
+            with_members,
+            rx.box(
+                members_panel(),
+                width=["100%", "100%", "240px"],
+                flex_shrink="0",
+                border_left=f"1px solid {rx.color('gray', 5)}",
+                overflow_y="auto",
+                max_height=["none", "none", "100dvh"],
+            ),
+        ),
+        direction=rx.breakpoints(initial="column", md="row"),
+        min_height="100dvh",
+        width="100%",
+    )

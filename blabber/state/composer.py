@@ -1,0 +1,88 @@
+"""The composer of the open room: sending, and telling the room I am typing."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+
+import reflex as rx
+
+from blabber import db
+from blabber.realtime.runtime import runtime
+from blabber.services import messages, typing_notices
+from blabber.settings import get_settings
+from blabber.state.chat import FAILED, Caller, ChatState, signed_in
+
+log = logging.getLogger(__name__)
+SEND_DOWN = "Could not send right now; your message is kept, try again"
+
+
+class ComposerState(ChatState):
+    """The draft's id, the send spinner and the composer's error line.
+
+    The draft's text lives in the browser (the ``composer`` textarea) until
+    a send succeeds; ``draft_id`` goes with it as the message's client id,
+    so a send retried after a lost answer is stored once.
+    """
+
+    draft_id: str = ""
+    composer_error: str = ""
+    sending: bool = False
+
+    _typing_sent_at: float = 0.0
+
+    def _room_opened(self) -> None:
+        self.draft_id = self.draft_id or uuid.uuid4().hex
+
+    def _room_closed(self) -> None:
+        self.composer_error = ""  # an error about another room's draft
+
+    @rx.event
+    @signed_in
+    async def send(self, me: Caller, form_data: dict):
+        """Send the composer's text. The draft is kept unless the send succeeds."""
+        self.composer_error = ""
+        body = str(form_data.get("body", "")) if isinstance(form_data, dict) else ""
+        if not body.strip():
+            return
+        if not me.room_id:
+            self.composer_error = "Open a room first"
+            return
+        client_id = str(form_data.get("client_id") or self.draft_id or uuid.uuid4().hex)
+        self.sending = True
+        yield  # the browser shows "Sending…" while the service runs
+        mine, send = (me.user_id, me.room_id), messages.send_message
+        view = await self._call("composer_error", SEND_DOWN, send, *mine, body, client_id)
+        self.sending = False
+        if view is FAILED:
+            return  # the draft stays in the composer
+        try:
+            await runtime().publish_local(view)
+        except Exception:  # stored; the broker (or a reload) shows it
+            log.exception("showing a stored message while the broker is down failed")
+        self.draft_id = uuid.uuid4().hex
+        yield rx.set_value("composer", "")
+
+    @rx.event
+    @signed_in(room=True)
+    async def typing(self, me: Caller):
+        """The composer changed (throttled in the browser): tell the room.
+
+        The server throttles too, since a crafted client need not: this tab
+        at most once per ``typing_min_gap_seconds`` (no database or thread
+        hop), and the service once per user and room whatever the number of
+        tabs; the service also checks membership, so a stale tab of a kicked
+        member announces nothing.
+        """
+        gap = get_settings().typing_min_gap_seconds
+        now = time.time()
+        if 0 <= now - self._typing_sent_at < gap:
+            return
+        self._typing_sent_at = now
+        # Best effort: typing is ephemeral; a refusal or an outage shows nothing.
+        with contextlib.suppress(Exception):
+            await db.run_in_session(
+                typing_notices.announce_typing, me.user_id, me.username, me.room_id, min_gap=gap
+            )

@@ -1,0 +1,262 @@
+"""The open room: opening it, paging its history, leaving it.
+
+The room's newest messages, typing line and Members panel are not here:
+they are the room's shared live feed (``FeedState``), sent by the worker to
+all viewers at once. This state holds what is this tab's own view of it:
+how far back it has paged (``show_from_id`` within the feed, then
+``messages`` older than the feed), worked out by
+:class:`~blabber.realtime.paging.Paging`.
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.parse
+
+import reflex as rx
+
+from blabber import db, routes
+from blabber.realtime.feeds import RoomFeed, parse_seen_marker
+from blabber.realtime.hub import get_hub
+from blabber.realtime.paging import Paging
+from blabber.realtime.runtime import runtime
+from blabber.services import messages, rooms
+from blabber.services.errors import NotAllowed, NotFound, ServiceError
+from blabber.services.views import MessageView
+from blabber.settings import get_settings
+from blabber.state.admin import AdminState
+from blabber.state.chat import FAILED, Caller, ChatState, signed_in
+from blabber.state.composer import ComposerState
+from blabber.state.feed import FeedState
+from blabber.state.sidebar import SidebarState
+
+log = logging.getLogger(__name__)
+PAGED_WINDOW_FACTOR = 4  # paged-in history may hold this many windows
+OPEN_DOWN = "Could not open the room right now; try again in a moment"
+OLDER_DOWN = "Could not load older messages right now; try again"
+LEAVE_DOWN = "Could not leave right now; try again in a moment"
+
+
+class RoomState(ChatState):
+    """Which part of the open room's history this tab shows, and the room's own errors."""
+
+    # History older than the room's live feed, paged in by "Load older messages".
+    messages: list[MessageView] = []
+    has_older: bool = False  # more history before ``messages[0]``
+    # The oldest feed message this tab shows: a room opens with the newest
+    # page only, and paging back first reveals the rest of the feed.
+    show_from_id: int = 0
+    # True after paging so far back that the history no longer reaches the
+    # feed: the feed is hidden behind "Jump to latest messages".
+    has_newer: bool = False
+    loading_room: bool = False
+    loading_older: bool = False
+    room_error: str = ""
+
+    _seen_used: str = ""  # the last catch-up cursor acted on (see _load_room)
+
+    def _room_closed(self) -> None:
+        self._set_paging(Paging())
+        self.room_error = ""
+
+    # -- opening -------------------------------------------------------------
+    @rx.event
+    @signed_in
+    async def open_room(self, me: Caller):
+        """on_load of ``/rooms/<name>``: membership check, then the room's live feed."""
+        name = urllib.parse.unquote(self.router.url.path.rsplit("/rooms/", 1)[-1]).strip("/")
+        previous = self.room_name
+        await self._close_room()
+        if previous and previous.lower() == name.lower():
+            # Re-opening the same room (a websocket reconnect re-runs on_load):
+            # keep the name, which keys the composer, so an unsent draft survives.
+            self.room_name = previous
+        self.loading_room = True
+        (await self.get_state(ComposerState))._room_opened()
+        yield
+        sidebar = await self.get_state(SidebarState)
+        try:
+            room = await db.run_in_session(rooms.room_for_member, me.user_id, name)
+        except (NotFound, NotAllowed):
+            self.loading_room = False
+            sidebar.notice = _not_a_member_notice(name)
+            await sidebar._refresh_rooms(me.user_id)
+            await self._register(me.user_id, sidebar._room_ids())
+            yield rx.redirect(routes.HOME)
+            return
+        except Exception:  # database down: say so, keep the tab usable
+            self.loading_room = False
+            sidebar.notice = OPEN_DOWN
+            return
+        self._room_id, self.room_name = room.id, room.name
+        sidebar.notice = ""  # e.g. an earlier "not a member" that no longer applies
+        try:
+            await self._load_room(me.user_id, sidebar)
+            # This tab's own view (how far back it shows) reaches the browser
+            # before the feed does, so the feed never flashes unfiltered.
+            yield
+            await self._register(me.user_id, sidebar._room_ids())
+            # A new registration (another room or socket) starts without
+            # these routing flags; a catch-up may have paged history in.
+            self._tell_hub_paged()
+            (await self.get_state(AdminState))._tell_hub_role()
+            await runtime().sync_presence_now()
+        except ServiceError as err:
+            sidebar.notice = err.message
+        except Exception:
+            log.exception("opening a room failed")
+            sidebar.notice = OPEN_DOWN
+        self.loading_room = False
+
+    async def _load_room(self, user_id: int, sidebar: SidebarState) -> None:
+        feed = await runtime().open_feed(self._room_id, self.room_name)
+        paging = Paging()
+        paging.open_at_newest(feed.ids(), get_settings().history_page_size)
+        self._set_paging(paging)
+        # The browser's catch-up cursor arrives with each (re)hydrate. Use each
+        # value once: navigating away and back is not a reconnect.
+        marker = (await self.get_state(FeedState)).seen
+        seen = parse_seen_marker(marker, self._room_id) if marker != self._seen_used else 0
+        self._seen_used = marker
+        if seen:
+            await self._catch_up(user_id, feed, seen)
+        await (await self.get_state(AdminState))._refresh(user_id)
+        await sidebar._refresh_rooms(user_id)
+
+    async def _catch_up(self, user_id: int, feed: RoomFeed, seen: int) -> None:
+        """Back after a disconnect: show every message after ``seen``, none twice.
+
+        Within the feed that is only a lower ``show_from_id``; a longer absence
+        pages the gap between ``seen`` and the feed from the database (up to
+        one page of ``MAX_PAGE``; anything older stays behind "Load older").
+        """
+        paging = self._paging()
+        if not paging.catch_up_in_feed(feed.ids(), seen):
+            missed = await db.run_in_session(
+                messages.messages_before, user_id, self._room_id, feed.first_id, messages.MAX_PAGE
+            )
+            paging.take_missed(missed, seen)
+        self._set_paging(paging)
+
+    # -- paging --------------------------------------------------------------
+    @rx.event
+    @signed_in(room=True)
+    async def load_older(self, me: Caller):
+        """``Load older messages``: reveal more of the feed, then page the database."""
+        if not await self._still_member(me):
+            return
+        settings, paging = get_settings(), self._paging()
+        feed = runtime().feed_of(self._room_id)
+        if feed is None and not paging.messages:
+            return  # the feed is reloading (the room reopens); nothing to page from yet
+        ids, feed_older = (feed.ids(), feed.has_older) if feed else ([], True)
+        want = paging.reveal_in_feed(ids, feed_older, settings.history_page_size)
+        self._set_paging(paging)
+        before = paging.messages[0].id if paging.messages else (feed.first_id if feed else 0)
+        if not want or not before:
+            return
+        self.loading_older = True
+        yield
+        mine, older = (me.user_id, self._room_id), messages.messages_before
+        page = await self._call("room_error", OLDER_DOWN, older, *mine, before, want + 1)
+        if page is not FAILED:
+            bound = settings.message_window * PAGED_WINDOW_FACTOR
+            paging.add_older(page, want, len(ids), bound)
+            self._set_paging(paging)
+        self.loading_older = False
+
+    @rx.event
+    @signed_in(room=True)
+    async def jump_to_latest(self, me: Caller):
+        """Leave deep history and show the newest page of the live feed again."""
+        if not await self._still_member(me):
+            return
+        feed = runtime().feed_of(self._room_id)
+        paging = Paging()
+        paging.open_at_newest(feed.ids() if feed else [], get_settings().history_page_size)
+        self._set_paging(paging)
+
+    async def _still_member(self, me: Caller) -> bool:
+        """Whether the caller is a member of the open room now (asked of the database).
+
+        What this tab's state remembers (``_room_id``) may be stale: a kick
+        reaches only tabs the hub knew at the time. A caller who is no longer
+        a member loses the room view here.
+        """
+        if await db.run_in_session(rooms.is_member, me.user_id, me.room_id):
+            return True
+        await self._close_room()
+        sidebar = await self.get_state(SidebarState)
+        sidebar.notice = "You are no longer a member of that room"
+        await sidebar._refresh_rooms(me.user_id)
+        await self._register(me.user_id, sidebar._room_ids())
+        return False
+
+    # -- leaving -------------------------------------------------------------
+    @rx.event
+    @signed_in(room=True)
+    async def leave_room(self, me: Caller):
+        """Leave the open room (``Leave room``)."""
+        left = await self._call("room_error", LEAVE_DOWN, rooms.leave_room, me.user_id, me.room_id)
+        if left is FAILED:
+            return None
+        await self._close_room()
+        sidebar = await self.get_state(SidebarState)
+        await sidebar._refresh_rooms(me.user_id)
+        await self._register(me.user_id, sidebar._room_ids())
+        return rx.redirect(routes.HOME)
+
+    # -- live: the feed dropped messages this tab still shows ---------------------
+    def _keep_trimmed(self, trimmed: list[dict]) -> None:
+        """The feed dropped its oldest messages: keep them in my paged history (``Paging``)."""
+        paging = self._paging()
+        bound = get_settings().message_window * PAGED_WINDOW_FACTOR
+        paging.keep_trimmed([MessageView(**m) for m in trimmed], bound)
+        self._set_paging(paging)
+
+    # -- paging vars <-> Paging ----------------------------------------------------
+    def _paging(self) -> Paging:
+        """This tab's paging vars as a :class:`Paging` to work on (plain rows, not proxies)."""
+        rows = getattr(self.messages, "__wrapped__", self.messages)  # Reflex's MutableProxy
+        return Paging(list(rows), self.has_older, self.show_from_id, self.has_newer)
+
+    def _set_paging(self, paging: Paging) -> None:
+        """Copy a :class:`Paging` back, assigning only what changed (small deltas).
+
+        Also tells the hub whether this tab now holds history older than the
+        feed (a feed roll-over then hands it the trimmed messages).
+        """
+        if [m.id for m in paging.messages] != [m.id for m in self.messages]:
+            self.messages = paging.messages
+        if paging.has_older != self.has_older:
+            self.has_older = paging.has_older
+        if paging.show_from_id != self.show_from_id:
+            self.show_from_id = paging.show_from_id
+        if paging.has_newer != self.has_newer:
+            self.has_newer = paging.has_newer
+        self._tell_hub_paged()
+
+    def _tell_hub_paged(self) -> None:
+        """Tell the hub whether this tab holds history older than the feed.
+
+        A feed roll-over hands such tabs the messages it drops (``room_feeds``).
+        The hub keeps the flag across re-registrations of the same room by the
+        same socket, so only a change of paging (here) or a new socket
+        (``open_room``) sets it.
+        """
+        hub = get_hub()
+        if hub is not None and self._hub_registered():
+            hub.set_paged(self._token(), self._paging().paged)
+
+
+def _not_a_member_notice(name: str) -> str:
+    """The answer to opening a room one is not in; echoes the name only if it is a room name.
+
+    The name comes from the URL, which anyone can craft: text that could not
+    be a room name is not repeated in the app's own voice.
+    """
+    try:
+        clean = rooms.normalize_room_name(name)
+    except ServiceError:
+        return "You are not a member of that room. Join it by name first."
+    return f"You are not a member of {clean}. Join it by name first."
