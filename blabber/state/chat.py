@@ -64,7 +64,9 @@ class ChatState(rx.State):
         """The verified caller, or None (and then no room feed for this socket any more)."""
         auth = await self.get_state(AuthState)
         user_id = await auth._current_user_id()
-        self._me_id, self._me_name = (user_id, auth.username) if user_id else (0, "")
+        me = (user_id, auth.username) if user_id else (0, "")
+        if (self._me_id, self._me_name) != me:  # an assignment alone makes the state dirty
+            self._me_id, self._me_name = me
         if not user_id:  # expired or revoked
             await runtime().follow(self._token())
             return None
