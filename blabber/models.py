@@ -139,6 +139,9 @@ class Room(SQLModel, table=True):
     description: str | None = Field(default=None, max_length=500)
     created_by: int | None = Field(default=None, foreign_key="users.id")
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+    # The room's last change number (services.room_order): every new message,
+    # edit, deletion and reaction takes the next one, in commit order.
+    change_seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Membership(SQLModel, table=True):
@@ -172,12 +175,17 @@ class Message(SQLModel, table=True):
     """A line in a room. ``(room_id, id)`` serves "latest N" and "older than id".
 
     ``client_id`` is chosen by the sending tab; ``(author_id, client_id)`` is
-    unique so a retried send cannot create a second row.
+    unique so a retried send cannot create a second row. ``seq`` is the
+    room's change number of the message's latest version (creation, edit,
+    deletion, reaction), so ``(room_id, seq)`` serves "everything that
+    changed after N". A deleted message keeps its row (replies point at it)
+    with an empty body: its text is gone.
     """
 
     __tablename__ = "messages"
     __table_args__ = (
         sa.Index("ix_messages_room_id_id", "room_id", "id"),
+        sa.Index("ix_messages_room_id_seq", "room_id", "seq"),
         sa.UniqueConstraint("author_id", "client_id", name="uq_message_author_client"),
     )
 
@@ -187,6 +195,26 @@ class Message(SQLModel, table=True):
     kind: str = Field(default=MessageKind.USER.value, max_length=10)
     body: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
     client_id: str | None = Field(default=None, max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+    seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    reply_to_id: int | None = Field(default=None, foreign_key="messages.id")
+    edited_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    deleted_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class Reaction(SQLModel, table=True):
+    """One person's emoji on one message; a second click on the same emoji removes it."""
+
+    __tablename__ = "reactions"
+    __table_args__ = (
+        sa.UniqueConstraint("message_id", "user_id", "emoji", name="uq_reaction_message_user"),
+        sa.Index("ix_reactions_message_id", "message_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="messages.id")
+    user_id: int = Field(foreign_key="users.id")
+    emoji: str = Field(max_length=32)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 

@@ -13,6 +13,8 @@ from typing import Any
 
 # Published by services (after commit) and carried by the broker.
 MESSAGE_CREATED = "message.created"
+# An edit, deletion or reaction: ``data`` is the message's whole new view (with its ``seq``).
+MESSAGE_CHANGED = "message.changed"
 MEMBERSHIP_CHANGED = "membership.changed"  # join, leave, kick: members list must refresh
 USER_REMOVED = "user.removed"  # a kicked user's tabs must leave the room
 PRESENCE_CHANGED = "presence.changed"

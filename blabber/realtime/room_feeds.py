@@ -102,7 +102,7 @@ class RoomFeeds:
     async def _load(self, feed: RoomFeed) -> None:
         views, has_older = await db.run_in_session(messages.room_window, feed.room_id, feed.window)
         members, count, online = await self._members_of(feed.room_id)
-        feed.load([dataclasses.asdict(v) for v in views], has_older)
+        feed.load([v.as_row() for v in views], has_older)
         feed.set_members(members, count, online)
 
     async def _members_of(self, room_id: int) -> tuple[list[dict[str, Any]], int, int]:
@@ -293,7 +293,7 @@ class RoomFeeds:
             views, has_older = await db.run_in_session(messages.room_window, room_id, feed.window)
             members, count, online = await self._members_of(room_id)
             async with self.lock(room_id):
-                feed.load([dataclasses.asdict(v) for v in views], has_older)
+                feed.load([v.as_row() for v in views], has_older)
                 feed.set_members(members, count, online)
                 everyone, _ = feed.typing_labels()
                 snapshot = feed.snapshot(everyone, self.hub.degraded)

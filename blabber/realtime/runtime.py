@@ -27,7 +27,6 @@ process and runs it until shutdown; handlers reach it with :func:`get_runtime`.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 
 from blabber import db
@@ -169,7 +168,7 @@ class LiveRuntime:
             return
         # Not awaited: the sender's handler holds its tab's state lock, and a
         # feed roll-over may wait on paged tabs' state locks.
-        self.feeds.background(self.feeds.publish_messages(view.room_id, [dataclasses.asdict(view)]))
+        self.feeds.background(self.feeds.publish_messages(view.room_id, [view.as_row()]))
 
     async def announce_status(self, degraded: bool) -> None:
         """Tell every tab on this worker whether live delivery works (the broker is up)."""

@@ -8,7 +8,6 @@ after commit, by the outbox.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 
@@ -17,26 +16,16 @@ from sqlmodel import Session, col, func, select
 
 from blabber.models import Membership, Message, MessageKind, User, utcnow
 from blabber.realtime import events
-from blabber.services.errors import ServiceError
+from blabber.services.errors import NotFound, ServiceError
+from blabber.services.message_views import view_of, views_of
 from blabber.services.outbox import publish_on_commit
+from blabber.services.room_order import next_change
 from blabber.services.rooms import require_member
 from blabber.services.views import MessageView
 from blabber.settings import Settings, get_settings
 
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 MAX_PAGE = 100
-
-
-def _view(msg: Message, author: str | None) -> MessageView:
-    return MessageView(
-        id=msg.id,  # type: ignore[arg-type]
-        room_id=msg.room_id,
-        author=author or "",
-        kind=msg.kind,
-        body=msg.body,
-        created_at=msg.created_at.isoformat(),
-        client_id=msg.client_id or "",
-    )
 
 
 def validate_body(body: str, settings: Settings) -> str:
@@ -84,30 +73,37 @@ def send_message(
     body: str,
     client_id: str,
     *,
+    reply_to_id: int = 0,
     settings: Settings | None = None,
 ) -> MessageView:
-    """Store a message from a member and publish it after commit."""
+    """Store a message from a member and publish it after commit.
+
+    ``reply_to_id`` names the message this one answers: a message of the
+    same room that is not deleted, else a clear refusal.
+    """
     settings = settings or get_settings()
     if not isinstance(client_id, str) or not CLIENT_ID_RE.fullmatch(client_id):
         raise ServiceError("Invalid message id; reload the page")
     require_member(session, user_id, room_id)
     text = validate_body(body, settings)
-    user = session.get(User, user_id)
     existing = _existing(session, user_id, client_id)
     if existing is not None:
         if existing.room_id != room_id:
             raise ServiceError("Invalid message id; reload the page")
-        return _view(existing, user.username)  # type: ignore[union-attr]
+        return view_of(session, existing)
     _check_rate(session, user_id, settings)
+    reply_to = _reply_target(session, room_id, reply_to_id)
     msg = Message(
         room_id=room_id,
         author_id=user_id,
         kind=MessageKind.USER.value,
         body=text,
         client_id=client_id,
+        reply_to_id=reply_to,
     )
     try:
         with session.begin_nested():
+            msg.seq = next_change(session, room_id)
             session.add(msg)
             session.flush()
     except sa.exc.IntegrityError:
@@ -116,8 +112,8 @@ def send_message(
         if existing is None:  # pragma: no cover
             raise
         session.commit()
-        return _view(existing, user.username)  # type: ignore[union-attr]
-    view = _view(msg, user.username)  # type: ignore[union-attr]
+        return view_of(session, existing)
+    view = view_of(session, msg)
     # My own message is read by me.
     session.exec(
         sa.update(Membership)
@@ -131,11 +127,25 @@ def send_message(
             type=events.MESSAGE_CREATED,
             room_id=room_id,
             user_id=user_id,
-            data=dataclasses.asdict(view),
+            data=view.as_row(),
         ),
     )
     session.commit()
     return view
+
+
+def _reply_target(session: Session, room_id: int, reply_to_id: object) -> int | None:
+    """The id of the message a new one answers (None for none), or a refusal."""
+    if not reply_to_id:
+        return None
+    if not isinstance(reply_to_id, int) or isinstance(reply_to_id, bool):
+        raise ServiceError("That message cannot be replied to")
+    original = session.get(Message, reply_to_id)
+    if original is None or original.room_id != room_id:
+        raise NotFound("That message cannot be replied to")
+    if original.deleted_at is not None:
+        raise ServiceError("That message was deleted")
+    return original.id
 
 
 def _page(session: Session, room_id: int, where, limit: int) -> list[MessageView]:
@@ -148,8 +158,7 @@ def _page(session: Session, room_id: int, where, limit: int) -> list[MessageView
         .order_by(col(Message.id).desc())
         .limit(limit)
     ).all()
-    views = [_view(m, name) for m, name in rows]
-    return sorted(views, key=lambda v: v.id)
+    return views_of(session, list(reversed(rows)))
 
 
 def room_window(session: Session, room_id: int, limit: int) -> tuple[list[MessageView], bool]:
@@ -170,6 +179,27 @@ def messages_before(
     """Up to ``limit`` messages older than ``before_id``, oldest first; members only."""
     require_member(session, user_id, room_id)
     return _page(session, room_id, [col(Message.id) < int(before_id)], limit)
+
+
+def changes_after(
+    session: Session, user_id: int, room_id: int, after_seq: int, limit: int
+) -> list[MessageView]:
+    """What changed in a room after change number ``after_seq``, in change order; members only.
+
+    New messages, edits, deletions and reactions alike: each message once,
+    in its latest version. A tab that reconnects applies these in order
+    (``seq``), so it ends where a tab that never left is. Up to ``limit``.
+    """
+    require_member(session, user_id, room_id)
+    limit = max(1, min(int(limit), MAX_PAGE))
+    rows = session.exec(
+        select(Message, User.username)
+        .join(User, col(User.id) == Message.author_id, isouter=True)
+        .where(Message.room_id == room_id, col(Message.seq) > int(after_seq))
+        .order_by(col(Message.seq))
+        .limit(limit)
+    ).all()
+    return views_of(session, rows)
 
 
 def mark_read_many(session: Session, marks: dict[tuple[int, int], int]) -> None:

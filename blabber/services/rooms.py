@@ -29,6 +29,7 @@ from blabber.models import (
 from blabber.realtime import events
 from blabber.services.errors import NotAllowed, NotFound, ServiceError
 from blabber.services.outbox import publish_on_commit
+from blabber.services.room_order import next_change
 from blabber.services.views import BanView, MemberView, MessageView, RoomSummary
 from blabber.settings import Settings, get_settings
 
@@ -79,6 +80,7 @@ def require_member(session: Session, user_id: int | None, room_id: int) -> Membe
 def add_system_message(session: Session, room_id: int, body: str) -> Message:
     """Write a system line (``bob joined``) and publish it after commit."""
     msg = Message(room_id=room_id, author_id=None, kind=MessageKind.SYSTEM.value, body=body)
+    msg.seq = next_change(session, room_id)
     session.add(msg)
     session.flush()
     view = MessageView(
@@ -88,6 +90,7 @@ def add_system_message(session: Session, room_id: int, body: str) -> Message:
         kind=msg.kind,
         body=body,
         created_at=msg.created_at.isoformat(),
+        seq=msg.seq,
     )
     publish_on_commit(
         session,
@@ -97,9 +100,8 @@ def add_system_message(session: Session, room_id: int, body: str) -> Message:
 
 
 def _as_dict(view: MessageView) -> dict:
-    import dataclasses
 
-    return dataclasses.asdict(view)
+    return view.as_row()
 
 
 def _membership_changed(session: Session, room_id: int, user_id: int) -> None:

@@ -9,8 +9,24 @@ import dataclasses
 
 
 @dataclasses.dataclass(frozen=True)
+class ReactionView:
+    """One emoji under a message: how many people chose it, and who (for the hover)."""
+
+    emoji: str
+    count: int
+    users: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(frozen=True)
 class MessageView:
-    """A message as shown in the room."""
+    """A message as shown in the room, in its latest version.
+
+    ``seq`` is the room's change number of this version (services.room_order):
+    of two views of one message, the one with the higher ``seq`` is newer.
+    A reply carries a short quote of its original (``reply_*``), or
+    ``reply_deleted`` when the original is gone. A deleted message has an
+    empty body and no reactions.
+    """
 
     id: int
     room_id: int
@@ -19,6 +35,51 @@ class MessageView:
     body: str
     created_at: str  # ISO 8601, UTC; the browser shows it in local time
     client_id: str = ""
+    seq: int = 0
+    edited: bool = False
+    deleted: bool = False
+    reply_to_id: int = 0
+    reply_author: str = ""
+    reply_excerpt: str = ""
+    reply_deleted: bool = False
+    reactions: list[ReactionView] = dataclasses.field(default_factory=list)
+
+    def as_row(self) -> dict:
+        """The JSON form for events and feed packets.
+
+        The optional fields (edit, deletion, reply, reactions) are left out
+        while they hold their defaults, so a plain message costs on the wire
+        what it did before they existed; the page reads a missing field as
+        false or empty, and :meth:`from_dict` restores the defaults.
+        """
+        row = dataclasses.asdict(self)
+        for name in OPTIONAL_MESSAGE_FIELDS:
+            if not row[name]:
+                del row[name]
+        return row
+
+    @classmethod
+    def from_dict(cls, data: dict) -> MessageView:
+        """The view from its JSON form (an event's payload, a feed's row)."""
+        fields = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in fields}
+        values["reactions"] = [
+            r if isinstance(r, ReactionView) else ReactionView(**r)
+            for r in values.get("reactions", [])
+        ]
+        return cls(**values)
+
+
+# What MessageView.as_row leaves out at their defaults (all falsy).
+OPTIONAL_MESSAGE_FIELDS = (
+    "edited",
+    "deleted",
+    "reply_to_id",
+    "reply_author",
+    "reply_excerpt",
+    "reply_deleted",
+    "reactions",
+)
 
 
 @dataclasses.dataclass(frozen=True)

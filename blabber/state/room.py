@@ -211,7 +211,7 @@ class RoomState(ChatState):
         """The feed dropped its oldest messages: keep them in my paged history (``Paging``)."""
         paging = self._paging()
         bound = get_settings().message_window * PAGED_WINDOW_FACTOR
-        paging.keep_trimmed([MessageView(**m) for m in trimmed], bound)
+        paging.keep_trimmed([MessageView.from_dict(m) for m in trimmed], bound)
         self._set_paging(paging)
 
     # -- paging vars <-> Paging ----------------------------------------------------

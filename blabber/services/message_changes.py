@@ -1,0 +1,100 @@
+"""Editing and deleting messages.
+
+Rights are checked in the same transaction as the change: the author edits
+their own messages while still a member; the author or the room's admin
+deletes. Each change takes the room's next change number (``room_order``)
+and publishes the message's whole new view after commit
+(``events.MESSAGE_CHANGED``), so every viewer replaces it in place and
+ignores a version older than the one it shows.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from blabber.models import Message, MessageKind, Reaction, Role, utcnow
+from blabber.realtime import events
+from blabber.services.errors import NotAllowed, NotFound, ServiceError
+from blabber.services.message_views import view_of
+from blabber.services.messages import validate_body
+from blabber.services.outbox import publish_on_commit
+from blabber.services.room_order import next_change
+from blabber.services.rooms import require_member
+from blabber.services.views import MessageView
+from blabber.settings import Settings, get_settings
+
+GONE = "That message no longer exists"
+
+
+def edit_message(
+    session: Session,
+    user_id: int,
+    message_id: object,
+    body: str,
+    *,
+    settings: Settings | None = None,
+) -> MessageView:
+    """Replace the text of my own message; an empty text is refused (delete instead)."""
+    msg = message_in_my_room(session, user_id, message_id, lock=True)
+    if msg.author_id != user_id or msg.kind != MessageKind.USER.value:
+        raise NotAllowed("You can only edit your own messages")
+    if isinstance(body, str) and not body.strip():
+        raise ServiceError("A message cannot be empty; delete it instead")
+    text = validate_body(body, settings or get_settings())
+    if text == msg.body:
+        return view_of(session, msg)  # nothing changed: no new version
+    msg.body, msg.edited_at = text, utcnow()
+    return publish_change(session, msg)
+
+
+def delete_message(session: Session, user_id: int, message_id: object) -> MessageView:
+    """Delete a message for everyone: mine, or any as the room's admin. Its text is erased."""
+    msg = message_in_my_room(session, user_id, message_id, lock=True)
+    membership = require_member(session, user_id, msg.room_id)
+    is_admin = membership.role == Role.ADMIN.value
+    if msg.kind != MessageKind.USER.value or not (msg.author_id == user_id or is_admin):
+        raise NotAllowed("You can only delete your own messages")
+    msg.body, msg.deleted_at = "", utcnow()
+    session.exec(sa.delete(Reaction).where(col(Reaction.message_id) == msg.id))
+    return publish_change(session, msg)
+
+
+def message_in_my_room(
+    session: Session, user_id: int, message_id: object, *, lock: bool = False
+) -> Message:
+    """A live (not deleted) message of a room I am a member of, else a refusal.
+
+    A message of a room I am not in is "no longer exists", like a deleted
+    one: the answer tells nothing about rooms the caller cannot read.
+    """
+    if not isinstance(message_id, int) or isinstance(message_id, bool) or message_id < 1:
+        raise NotFound(GONE)
+    query = select(Message).where(col(Message.id) == message_id)
+    msg = session.exec(query.with_for_update() if lock else query).first()
+    if msg is None or msg.deleted_at is not None:
+        raise NotFound(GONE)
+    try:
+        require_member(session, user_id, msg.room_id)
+    except NotAllowed:
+        raise NotFound(GONE) from None
+    return msg
+
+
+def publish_change(session: Session, msg: Message) -> MessageView:
+    """Give ``msg`` the room's next change number, commit, and publish its new view after commit."""
+    msg.seq = next_change(session, msg.room_id)
+    session.add(msg)
+    session.flush()
+    view = view_of(session, msg)
+    publish_on_commit(
+        session,
+        events.Event(
+            type=events.MESSAGE_CHANGED,
+            room_id=msg.room_id,
+            user_id=msg.author_id,
+            data=view.as_row(),
+        ),
+    )
+    session.commit()
+    return view
