@@ -28,11 +28,12 @@ from blabber.models import (
     LoginFailure,
     Membership,
     Message,
+    Reaction,
     Room,
     SignupAttempt,
     User,
 )
-from blabber.services import accounts, messages, rooms
+from blabber.services import accounts, message_changes, messages, reactions, rooms
 from blabber.services.errors import ServiceError
 from tests.conftest import FAST
 
@@ -117,6 +118,7 @@ def counts(session: Session) -> dict[str, int]:
             Room,
             Membership,
             Message,
+            Reaction,
         )
     }
 
@@ -263,8 +265,39 @@ def test_models_cover_every_table():
         "rooms",
         "memberships",
         "messages",
+        "reactions",
     }
     assert {t.name for t in SQLModel.metadata.sorted_tables} - counted == {
         "room_bans",
         "presence_connections",
     }
+
+
+def test_edits_and_reactions(fresh_db):
+    """An edit stores the trimmed text or refuses; a reaction adds or removes one row, or refuses."""
+    session = fresh_db
+    alice = accounts.sign_up(session, "alice", "password1", settings=FUZZ).user_id
+    room_id = rooms.join_room(session, alice, "general").id
+    target = messages.send_message(session, alice, room_id, "original", "c0", settings=FUZZ)
+
+    @SETTINGS
+    @given(text=BODIES)
+    def check(text: str) -> None:
+        before = counts(session)
+        try:
+            view = message_changes.edit_message(session, alice, target.id, text, settings=FUZZ)
+        except ServiceError as err:
+            refused_cleanly(session, before, err)
+        else:
+            assert counts(session) == before  # an edit adds no row
+            assert session.get(Message, target.id, populate_existing=True).body == view.body
+            assert view.body == text.strip()
+        before = counts(session)
+        try:
+            reactions.toggle_reaction(session, alice, target.id, text)
+        except ServiceError as err:
+            refused_cleanly(session, before, err)
+        else:
+            assert abs(counts(session)["reactions"] - before["reactions"]) == 1
+
+    check()
