@@ -274,7 +274,7 @@ def test_models_cover_every_table():
 
 
 def test_edits_and_reactions(fresh_db):
-    """An edit stores the trimmed text or refuses; a reaction adds or removes one row, or refuses."""
+    """An edit stores the trimmed text or refuses; a reaction adds or drops a row, or refuses."""
     session = fresh_db
     alice = accounts.sign_up(session, "alice", "password1", settings=FUZZ).user_id
     room_id = rooms.join_room(session, alice, "general").id
