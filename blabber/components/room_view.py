@@ -72,6 +72,14 @@ HAS_OLDER = rx.cond(
 )
 
 
+def _list_button(label: str, on_click, variant: str, loading=False) -> rx.Component:
+    """A small button centred in the message list (paging back, back to the live end)."""
+    return rx.center(
+        rx.button(label, on_click=on_click, loading=loading, variant=variant, size="1"),
+        width="100%",
+    )
+
+
 def room_view() -> rx.Component:
     """Heading, history, typing line and composer of the open room."""
     return rx.vstack(
@@ -97,15 +105,11 @@ def room_view() -> rx.Component:
             rx.vstack(
                 rx.cond(
                     HAS_OLDER & ~RoomState.loading_room,
-                    rx.center(
-                        rx.button(
-                            "Load older messages",
-                            on_click=RoomState.load_older,
-                            loading=RoomState.loading_older,
-                            variant="ghost",
-                            size="1",
-                        ),
-                        width="100%",
+                    _list_button(
+                        "Load older messages",
+                        RoomState.load_older,
+                        "ghost",
+                        loading=RoomState.loading_older,
                     ),
                 ),
                 rx.cond(
@@ -128,15 +132,7 @@ def room_view() -> rx.Component:
                 ),
                 rx.cond(
                     RoomState.has_newer,
-                    rx.center(
-                        rx.button(
-                            "Jump to latest messages",
-                            on_click=RoomState.jump_to_latest,
-                            variant="soft",
-                            size="1",
-                        ),
-                        width="100%",
-                    ),
+                    _list_button("Jump to latest messages", RoomState.jump_to_latest, "soft"),
                 ),
                 spacing="3",
                 width="100%",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from blabber.models import Message, MessageKind, Reaction, Role, utcnow
+from blabber.models import Membership, Message, MessageKind, Reaction, Role, utcnow
 from blabber.realtime import events
 from blabber.services.errors import NotAllowed, NotFound, ServiceError
 from blabber.services.message_views import view_of
@@ -36,7 +36,7 @@ def edit_message(
     settings: Settings | None = None,
 ) -> MessageView:
     """Replace the text of my own message; an empty text is refused (delete instead)."""
-    msg = message_in_my_room(session, user_id, message_id, lock=True)
+    msg, _ = message_in_my_room(session, user_id, message_id)
     if msg.author_id != user_id or msg.kind != MessageKind.USER.value:
         raise NotAllowed("You can only edit your own messages")
     if isinstance(body, str) and not body.strip():
@@ -50,8 +50,7 @@ def edit_message(
 
 def delete_message(session: Session, user_id: int, message_id: object) -> MessageView:
     """Delete a message for everyone: mine, or any as the room's admin. Its text is erased."""
-    msg = message_in_my_room(session, user_id, message_id, lock=True)
-    membership = require_member(session, user_id, msg.room_id)
+    msg, membership = message_in_my_room(session, user_id, message_id)
     is_admin = membership.role == Role.ADMIN.value
     if msg.kind != MessageKind.USER.value or not (msg.author_id == user_id or is_admin):
         raise NotAllowed("You can only delete your own messages")
@@ -61,24 +60,25 @@ def delete_message(session: Session, user_id: int, message_id: object) -> Messag
 
 
 def message_in_my_room(
-    session: Session, user_id: int, message_id: object, *, lock: bool = False
-) -> Message:
-    """A live (not deleted) message of a room I am a member of, else a refusal.
+    session: Session, user_id: int, message_id: object
+) -> tuple[Message, Membership]:
+    """A live (not deleted) message of a room I am in, and my membership there; else a refusal.
 
-    A message of a room I am not in is "no longer exists", like a deleted
-    one: the answer tells nothing about rooms the caller cannot read.
+    The row is locked until commit (PostgreSQL), so two changes of one
+    message do not interleave. A message of a room I am not in is "no
+    longer exists", like a deleted one: the answer tells nothing about
+    rooms the caller cannot read.
     """
     if not isinstance(message_id, int) or isinstance(message_id, bool) or message_id < 1:
         raise NotFound(GONE)
-    query = select(Message).where(col(Message.id) == message_id)
-    msg = session.exec(query.with_for_update() if lock else query).first()
+    query = select(Message).where(col(Message.id) == message_id).with_for_update()
+    msg = session.exec(query).first()
     if msg is None or msg.deleted_at is not None:
         raise NotFound(GONE)
     try:
-        require_member(session, user_id, msg.room_id)
+        return msg, require_member(session, user_id, msg.room_id)
     except NotAllowed:
         raise NotFound(GONE) from None
-    return msg
 
 
 def publish_change(session: Session, msg: Message) -> MessageView:

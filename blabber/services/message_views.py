@@ -20,19 +20,24 @@ def excerpt(body: str) -> str:
     return line if len(line) <= EXCERPT_CHARS else line[: EXCERPT_CHARS - 1] + "…"
 
 
-def views_of(session: Session, rows: Sequence[tuple[Message, str | None]]) -> list[MessageView]:
-    """Views of ``(message, author name)`` rows, in the given order (two extra queries at most)."""
+def views_of(
+    session: Session, rows: Sequence[tuple[Message, str | None]], *, new: bool = False
+) -> list[MessageView]:
+    """Views of ``(message, author name)`` rows, in the given order (two extra queries at most).
+
+    ``new``: the rows were just inserted, so they have no reactions to read.
+    """
     ids = [m.id for m, _ in rows if m.id is not None]
     reply_ids = {m.reply_to_id for m, _ in rows if m.reply_to_id}
-    reactions = _reactions(session, ids)
+    reactions = {} if new else _reactions(session, ids)
     originals = _originals(session, reply_ids)
     return [_view(m, name, reactions.get(m.id or 0, []), originals) for m, name in rows]
 
 
-def view_of(session: Session, message: Message) -> MessageView:
+def view_of(session: Session, message: Message, *, new: bool = False) -> MessageView:
     """The view of one message (its author read from the database)."""
     author = session.get(User, message.author_id) if message.author_id else None
-    return views_of(session, [(message, author.username if author else None)])[0]
+    return views_of(session, [(message, author.username if author else None)], new=new)[0]
 
 
 def _view(
@@ -41,7 +46,9 @@ def _view(
     reactions: list[ReactionView],
     originals: dict[int, tuple[str, str, bool]],
 ) -> MessageView:
-    reply_author, reply_excerpt, reply_deleted = originals.get(msg.reply_to_id or 0, ("", "", True))
+    # A reply whose original row is missing reads as deleted (rows are never removed).
+    quote = originals.get(msg.reply_to_id, ("", "", True)) if msg.reply_to_id else ("", "", False)
+    reply_author, reply_excerpt, reply_deleted = quote
     return MessageView(
         id=msg.id,  # type: ignore[arg-type]
         room_id=msg.room_id,
@@ -54,9 +61,9 @@ def _view(
         edited=msg.edited_at is not None,
         deleted=msg.deleted_at is not None,
         reply_to_id=msg.reply_to_id or 0,
-        reply_author=reply_author if msg.reply_to_id else "",
-        reply_excerpt=reply_excerpt if msg.reply_to_id else "",
-        reply_deleted=bool(msg.reply_to_id) and reply_deleted,
+        reply_author=reply_author,
+        reply_excerpt=reply_excerpt,
+        reply_deleted=reply_deleted,
         reactions=[] if msg.deleted_at is not None else reactions,
     )
 

@@ -113,7 +113,7 @@ def send_message(
             raise
         session.commit()
         return view_of(session, existing)
-    view = view_of(session, msg)
+    view = view_of(session, msg, new=True)
     # My own message is read by me.
     session.exec(
         sa.update(Membership)

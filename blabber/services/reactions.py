@@ -10,8 +10,7 @@ message in the room's order and publishes its whole new view.
 from __future__ import annotations
 
 import emoji as emoji_data
-import sqlalchemy as sa
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, select
 
 from blabber.models import MessageKind, Reaction
 from blabber.services.errors import ServiceError
@@ -19,6 +18,7 @@ from blabber.services.message_changes import message_in_my_room, publish_change
 from blabber.services.views import MessageView
 
 MAX_DISTINCT = 20
+MAX_EMOJI_CHARS = 32  # the column's size; the longest emoji sequences are about 10
 NOT_AN_EMOJI = "Reactions must be a single emoji"
 
 
@@ -29,7 +29,7 @@ def validate_emoji(value: object) -> str:
     text = value.strip()
     if text.startswith(":") and text.endswith(":"):
         text = emoji_data.emojize(text, language="alias")
-    if not text or len(text) > 16 or not emoji_data.is_emoji(text):
+    if not text or len(text) > MAX_EMOJI_CHARS or not emoji_data.is_emoji(text):
         raise ServiceError(NOT_AN_EMOJI)
     return text
 
@@ -39,7 +39,7 @@ def toggle_reaction(
 ) -> MessageView:
     """Add my ``emoji`` to a message, or take it back if I had chosen it."""
     chosen = validate_emoji(emoji)
-    msg = message_in_my_room(session, user_id, message_id, lock=True)
+    msg, _ = message_in_my_room(session, user_id, message_id)
     if msg.kind != MessageKind.USER.value:
         raise ServiceError("System lines take no reactions")
     mine = session.exec(
@@ -48,17 +48,12 @@ def toggle_reaction(
         )
     ).first()
     if mine is not None:
-        session.exec(sa.delete(Reaction).where(col(Reaction.id) == mine.id))
+        session.delete(mine)
     else:
-        kinds = session.exec(
-            select(func.count(func.distinct(Reaction.emoji))).where(
-                Reaction.message_id == msg.id, Reaction.emoji != chosen
-            )
-        ).one()
-        present = session.exec(
-            select(Reaction.id).where(Reaction.message_id == msg.id, Reaction.emoji == chosen)
-        ).first()
-        if present is None and kinds >= MAX_DISTINCT:
+        kinds = set(
+            session.exec(select(Reaction.emoji).where(Reaction.message_id == msg.id).distinct())
+        )
+        if chosen not in kinds and len(kinds) >= MAX_DISTINCT:
             raise ServiceError(f"A message can have at most {MAX_DISTINCT} different reactions")
         session.add(Reaction(message_id=msg.id, user_id=user_id, emoji=chosen))  # type: ignore[arg-type]
     return publish_change(session, msg)

@@ -28,9 +28,10 @@ from blabber.models import (
 )
 from blabber.realtime import events
 from blabber.services.errors import NotAllowed, NotFound, ServiceError
+from blabber.services.message_views import views_of
 from blabber.services.outbox import publish_on_commit
 from blabber.services.room_order import next_change
-from blabber.services.views import BanView, MemberView, MessageView, RoomSummary
+from blabber.services.views import BanView, MemberView, RoomSummary
 from blabber.settings import Settings, get_settings
 
 ROOM_NAME_RE = re.compile(r"^[A-Za-z0-9 _\-]{1,40}$")
@@ -83,25 +84,12 @@ def add_system_message(session: Session, room_id: int, body: str) -> Message:
     msg.seq = next_change(session, room_id)
     session.add(msg)
     session.flush()
-    view = MessageView(
-        id=msg.id,  # type: ignore[arg-type]
-        room_id=room_id,
-        author="",
-        kind=msg.kind,
-        body=body,
-        created_at=msg.created_at.isoformat(),
-        seq=msg.seq,
-    )
+    [view] = views_of(session, [(msg, None)], new=True)
     publish_on_commit(
         session,
-        events.Event(type=events.MESSAGE_CREATED, room_id=room_id, data=_as_dict(view)),
+        events.Event(type=events.MESSAGE_CREATED, room_id=room_id, data=view.as_row()),
     )
     return msg
-
-
-def _as_dict(view: MessageView) -> dict:
-
-    return view.as_row()
 
 
 def _membership_changed(session: Session, room_id: int, user_id: int) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 import reflex as rx
 
 from blabber import db
-from blabber.realtime.hub import get_hub
 from blabber.services import rooms
 from blabber.services.views import BanView
 from blabber.state.chat import FAILED, Caller, ChatState, signed_in
@@ -78,6 +77,5 @@ class AdminState(ChatState):
         ``Banned`` list follows them. It keeps the flag across
         re-registrations of the same room by the same socket.
         """
-        hub = get_hub()
-        if hub is not None and self._hub_registered():
+        if (hub := self._my_hub()) is not None:
             hub.set_admin(self._token(), self.is_admin)

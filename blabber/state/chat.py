@@ -29,7 +29,7 @@ from typing import Any
 import reflex as rx
 
 from blabber import db, routes
-from blabber.realtime.hub import get_hub
+from blabber.realtime.hub import Hub, get_hub
 from blabber.realtime.runtime import runtime
 from blabber.services.errors import ServiceError
 from blabber.state.auth import SESSION_STORAGE_KEY, AuthState
@@ -114,10 +114,10 @@ class ChatState(rx.State):
         if hub is not None:
             hub.watch(self._token(), user_id, self._room_id or None, member_rooms, sid=self._sid())
 
-    def _hub_registered(self) -> bool:
-        """Whether this tab's hub registration was made by this very socket."""
+    def _my_hub(self) -> Hub | None:
+        """The worker's hub, if this tab's registration there was made by this very socket."""
         hub = get_hub()
-        return hub is not None and hub.registered_by(self._token(), self._sid())
+        return hub if hub is not None and hub.registered_by(self._token(), self._sid()) else None
 
     async def _close_room(self) -> None:
         """Show no room: each feature state forgets what belonged to it (``_room_closed``)."""

@@ -17,7 +17,6 @@ import reflex as rx
 
 from blabber import db, routes
 from blabber.realtime.feeds import RoomFeed, parse_seen_marker
-from blabber.realtime.hub import get_hub
 from blabber.realtime.paging import Paging
 from blabber.realtime.runtime import runtime
 from blabber.services import messages, rooms
@@ -79,9 +78,7 @@ class RoomState(ChatState):
             room = await db.run_in_session(rooms.room_for_member, me.user_id, name)
         except (NotFound, NotAllowed):
             self.loading_room = False
-            sidebar.notice = _not_a_member_notice(name)
-            await sidebar._refresh_rooms(me.user_id)
-            await self._register(me.user_id, sidebar._room_ids())
+            await sidebar._show_no_room(me.user_id, _not_a_member_notice(name))
             yield rx.redirect(routes.HOME)
             return
         except Exception:  # database down: say so, keep the tab usable
@@ -98,7 +95,7 @@ class RoomState(ChatState):
             await self._register(me.user_id, sidebar._room_ids())
             # A new registration (another room or socket) starts without
             # these routing flags; a catch-up may have paged history in.
-            self._tell_hub_paged()
+            self._tell_hub_paged(self._paging().paged)
             (await self.get_state(AdminState))._tell_hub_role()
             await runtime().sync_presence_now()
         except ServiceError as err:
@@ -185,11 +182,8 @@ class RoomState(ChatState):
         """
         if await db.run_in_session(rooms.is_member, me.user_id, me.room_id):
             return True
-        await self._close_room()
         sidebar = await self.get_state(SidebarState)
-        sidebar.notice = "You are no longer a member of that room"
-        await sidebar._refresh_rooms(me.user_id)
-        await self._register(me.user_id, sidebar._room_ids())
+        await sidebar._show_no_room(me.user_id, "You are no longer a member of that room")
         return False
 
     # -- leaving -------------------------------------------------------------
@@ -200,10 +194,7 @@ class RoomState(ChatState):
         left = await self._call("room_error", LEAVE_DOWN, rooms.leave_room, me.user_id, me.room_id)
         if left is FAILED:
             return None
-        await self._close_room()
-        sidebar = await self.get_state(SidebarState)
-        await sidebar._refresh_rooms(me.user_id)
-        await self._register(me.user_id, sidebar._room_ids())
+        await (await self.get_state(SidebarState))._show_no_room(me.user_id)
         return rx.redirect(routes.HOME)
 
     # -- live: the feed dropped messages this tab still shows ---------------------
@@ -234,9 +225,9 @@ class RoomState(ChatState):
             self.show_from_id = paging.show_from_id
         if paging.has_newer != self.has_newer:
             self.has_newer = paging.has_newer
-        self._tell_hub_paged()
+        self._tell_hub_paged(paging.paged)
 
-    def _tell_hub_paged(self) -> None:
+    def _tell_hub_paged(self, paged: bool) -> None:
         """Tell the hub whether this tab holds history older than the feed.
 
         A feed roll-over hands such tabs the messages it drops (``room_feeds``).
@@ -244,9 +235,8 @@ class RoomState(ChatState):
         same socket, so only a change of paging (here) or a new socket
         (``open_room``) sets it.
         """
-        hub = get_hub()
-        if hub is not None and self._hub_registered():
-            hub.set_paged(self._token(), self._paging().paged)
+        if (hub := self._my_hub()) is not None:
+            hub.set_paged(self._token(), paged)
 
 
 def _not_a_member_notice(name: str) -> str:

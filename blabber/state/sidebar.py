@@ -37,9 +37,7 @@ class SidebarState(ChatState):
     @signed_in
     async def open_home(self, me: Caller):
         """on_load of ``/``: the shell with my rooms and no room open."""
-        await self._close_room()
-        await self._refresh_rooms(me.user_id)
-        await self._register(me.user_id, self._room_ids())
+        await self._show_no_room(me.user_id)
 
     @rx.event
     @signed_in
@@ -60,6 +58,17 @@ class SidebarState(ChatState):
         self.notice = ""
 
     # -- used by the room view and live events ---------------------------------
+    async def _show_no_room(self, user_id: int, notice: str | None = None) -> None:
+        """Close the open room, re-read my rooms, and register that with the hub.
+
+        ``notice`` (if given) replaces the banner, e.g. why the room closed.
+        """
+        await self._close_room()
+        if notice is not None:
+            self.notice = notice
+        await self._refresh_rooms(user_id)
+        await self._register(user_id, self._room_ids())
+
     async def _refresh_rooms(self, user_id: int) -> None:
         """Re-read my rooms, after writing this worker's read marks (so counts are right)."""
         with contextlib.suppress(Exception):

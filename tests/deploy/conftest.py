@@ -64,6 +64,15 @@ def clean_redis(redis_url: str) -> str:
 PLACEHOLDER_ASSET = "/assets/app-test.js"
 
 
+def placeholder_build(root: Path) -> Path:
+    """A one-page frontend build under ``root / "web"`` (returned): ``index.html`` and one asset."""
+    client_dir = root / "web" / "build" / "client"
+    (client_dir / "assets").mkdir(parents=True)
+    (client_dir / "index.html").write_text("<!doctype html><title>t</title>")
+    (client_dir / PLACEHOLDER_ASSET.lstrip("/")).write_text("console.log('hi');\n")
+    return root / "web"
+
+
 def placeholder_backend(
     root: Path,
     name: str,
@@ -78,14 +87,11 @@ def placeholder_backend(
     build: the build directory holds ``index.html`` and one static asset
     (:data:`PLACEHOLDER_ASSET`), served like the real bundle's files.
     """
-    client_dir = root / "web" / "build" / "client"
-    (client_dir / "assets").mkdir(parents=True)
-    (client_dir / "index.html").write_text("<!doctype html><title>t</title>")
-    (client_dir / PLACEHOLDER_ASSET.lstrip("/")).write_text("console.log('hi');\n")
+    web = placeholder_build(root)
     url = f"sqlite:///{root / 'blabber.db'}"
     appserver.migrate(url)
     return appserver.start_server(
-        root / "web",
+        web,
         port=appserver.free_port(),
         database_url=url,
         redis_url=redis_url,

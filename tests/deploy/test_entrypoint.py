@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.deploy.conftest import PLACEHOLDER_ASSET
+from tests.deploy.conftest import placeholder_build
 from tests.support import appserver
 
 ENTRYPOINT = appserver.PROJECT_ROOT / "deploy" / "entrypoint.sh"
@@ -38,16 +38,13 @@ def _listening(pid: int) -> set[str]:
 
 @pytest.mark.slow
 def test_entrypoint_listens_on_loopback_by_default(tmp_path: Path) -> None:
-    client_dir = tmp_path / "web" / "build" / "client"
-    (client_dir / "assets").mkdir(parents=True)
-    (client_dir / "index.html").write_text("<!doctype html><title>t</title>")
-    (client_dir / PLACEHOLDER_ASSET.lstrip("/")).write_text("")
+    web = placeholder_build(tmp_path)
     database = f"sqlite:///{tmp_path / 'blabber.db'}"
     appserver.migrate(database)
     port = appserver.free_port()
     env = appserver.base_env(
         {
-            "REFLEX_WEB_WORKDIR": str(tmp_path / "web"),
+            "REFLEX_WEB_WORKDIR": str(web),
             "REFLEX_DB_URL": database,
             "WORKERS": "1",
             "BIND_PORT": str(port),
