@@ -41,6 +41,9 @@ class Protocol:
     sidebar_state: str = f"{chat_state}.blabber___state___sidebar____sidebar_state"
     room_state: str = f"{chat_state}.blabber___state___room____room_state"
     composer_state: str = f"{chat_state}.blabber___state___composer____composer_state"
+    message_actions_state: str = (
+        f"{chat_state}.blabber___state___message_actions____message_actions_state"
+    )
     feed_state: str = f"{ROOT_STATE}.blabber___state___feed____feed_state"
     auth_state: str = f"{ROOT_STATE}.blabber___state___auth____auth_state"
     auth_token_key: str = f"{ROOT_STATE}.blabber___state___auth____auth_state.auth_token_rx_state_"
@@ -61,7 +64,7 @@ class Protocol:
         if state:
             names = list(json.loads(state.group(1)))
             chat = next((n for n in names if n.endswith("chat____chat_state")), None)
-            for feature in ("sidebar", "room", "composer"):
+            for feature in ("sidebar", "room", "composer", "message_actions"):
                 suffix = f"{feature}____{feature}_state"
                 found = next((n for n in names if n.endswith(suffix)), None)
                 features[f"{feature}_state"] = found or chat or getattr(cls, f"{feature}_state")
@@ -76,6 +79,7 @@ class Protocol:
             sidebar_state=features.get("sidebar_state", base.sidebar_state),
             room_state=features.get("room_state", base.room_state),
             composer_state=features.get("composer_state", base.composer_state),
+            message_actions_state=features.get("message_actions_state", base.message_actions_state),
             feed_state=feed or base.feed_state,
             auth_state=auth or base.auth_state,
             auth_token_key=token_key or base.auth_token_key,
@@ -142,6 +146,12 @@ class SimClient:
         self._changed = asyncio.Event()
         self.updates = 0
         self.errors: list[str] = []
+        self.sent_ids: set[str] = set()  # client ids of the messages this tab sent
+        # Encoded sizes of the packets that carried a change of an older feed
+        # row (``changes``) and of tail-only packets (a new message, or a
+        # change of a tail row), for the bytes-per-viewer figures.
+        self.change_packet_bytes: list[int] = []
+        self.tail_packet_bytes: list[int] = []
 
     # -- wire ----------------------------------------------------------------
     def _router_data(self) -> dict[str, Any]:
@@ -185,6 +195,10 @@ class SimClient:
                 self.room_ready.set()
         if feed:
             self.feed.update(feed)
+            if "changes_rx_state_" in feed and "recent_rx_state_" not in feed:
+                self.change_packet_bytes.append(len(orjson.dumps(update)))
+            elif "tail_rx_state_" in feed and "recent_rx_state_" not in feed:
+                self.tail_packet_bytes.append(len(orjson.dumps(update)))
         # The page re-renders its list when any var the rule reads changes.
         shown = any(f"{n}_rx_state_" in (chat or {}) for n in CHAT_VARS) or any(
             f"{n}_rx_state_" in (feed or {}) for n in FEED_VARS
@@ -230,6 +244,7 @@ class SimClient:
 
     async def send(self, body: str, client_id: str) -> None:
         """Press Enter in the composer."""
+        self.sent_ids.add(client_id)
         await self.emit(
             f"{self.proto.composer_state}.send",
             {"form_data": {"body": body, "client_id": client_id}},
@@ -238,6 +253,19 @@ class SimClient:
     async def typing(self) -> None:
         """The composer changed."""
         await self.emit(f"{self.proto.composer_state}.typing")
+
+    async def react(self, message_id: int, emoji: str) -> None:
+        """Pick ``emoji`` in a message's ``React`` picker (or click its chip)."""
+        await self.emit(
+            f"{self.proto.message_actions_state}.toggle_reaction",
+            {"message_id": message_id, "emoji": emoji},
+        )
+
+    async def edit(self, message_id: int, body: str) -> None:
+        """``Edit`` one of my messages, type ``body``, press Enter."""
+        actions = self.proto.message_actions_state
+        await self.emit(f"{actions}.start_edit", {"message_id": message_id})
+        await self.emit(f"{actions}.save_edit", {"form_data": {"body": body}})
 
     async def log_in(self, username: str, password: str, timeout: float = 60.0) -> float:
         """Submit the log-in form on /login; seconds until the session token arrived."""

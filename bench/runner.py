@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import gc
 import math
+import random
 import statistics
 import subprocess
 import sys
@@ -23,7 +24,7 @@ import psutil
 
 from bench.client import FloorClient, Protocol, SimClient
 from bench.setup import PASSWORD, Seeder
-from bench.stats import ClientView, Ledger, make_body
+from bench.stats import ClientView, Ledger, make_body, percentile
 from tests.support.appserver import wait_healthy
 
 CONNECT_CONCURRENCY = 25
@@ -250,6 +251,109 @@ async def fixed_rate(
     finally:
         for room in all_rooms:
             await close_all(room)
+
+
+REACTIONS = ("👍", "🎉", "👀", "❤️", "😂")
+
+
+async def change_driver(
+    room: list[SimClient], reactions_per_s: float, edits_per_s: float, duration: float
+) -> tuple[int, int]:
+    """Reactions and edits at the given rates while messages flow; returns (reactions, edits).
+
+    A reaction goes to a random message the reacting tab shows (feed rows old
+    and new); an edit rewrites one of the editing tab's own messages, keeping
+    its bench key, so the ledger counts no new arrival.
+    """
+    rng = random.Random(7)
+    reacted = edited = 0
+    start = time.perf_counter()
+    events = sorted(
+        [(i / reactions_per_s, "react") for i in range(int(reactions_per_s * duration))]
+        + [(i / edits_per_s + 0.5, "edit") for i in range(int(edits_per_s * duration))]
+    )
+    tasks = []
+    for at, kind in events:
+        delay = start + at - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        senders = [c for c in room if c.sent_ids] if kind == "edit" else room
+        tab = rng.choice(senders or room)
+        shown = [m for m in tab.shown_messages() if m.get("kind") == "user"]
+        if kind == "react" and shown:
+            msg = rng.choice(shown)
+            tasks.append(asyncio.create_task(tab.react(msg["id"], rng.choice(REACTIONS))))
+            reacted += 1
+        elif kind == "edit":
+            mine = [m for m in shown if m.get("client_id") in tab.sent_ids]
+            if mine:
+                msg = rng.choice(mine)
+                body = str(msg["body"]).split(" edited")[0] + f" edited {edited}"
+                tasks.append(asyncio.create_task(tab.edit(msg["id"], body)))
+                edited += 1
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return reacted, edited
+
+
+def versions(tab: SimClient) -> dict[int, tuple]:
+    """What a tab shows of each message: its text and reaction counts."""
+    return {
+        m["id"]: (m["body"], tuple((r["emoji"], r["count"]) for r in m.get("reactions") or []))
+        for m in tab.shown_messages()
+    }
+
+
+async def with_changes(
+    target: Target,
+    *,
+    members: int,
+    rate: float,
+    reactions: float,
+    edits: float,
+    duration: float,
+) -> dict[str, Any]:
+    """``fixed_rate``'s one room, plus reactions and edits; checks every viewer agrees."""
+    ledger = Ledger()
+    name, users = target.new_room(members)
+    clients, connect_s = await open_clients(target, name, users, ledger)
+    try:
+        await warm_up([clients])
+        both = asyncio.gather(
+            drive([clients], ledger, rate, duration),
+            change_driver(clients, reactions, edits, duration),
+        )
+        (wall, (reacted, edited)), usage = await measured(target, both)
+        s = ledger.summary(wall)
+
+        def agree() -> bool:
+            shown = [versions(c) for c in clients]
+            common = set.intersection(*(set(v) for v in shown))
+            return bool(common) and all(
+                {i: v[i] for i in common} == {i: shown[0][i] for i in common} for v in shown
+            )
+
+        deadline = time.perf_counter() + 10
+        while not agree() and time.perf_counter() < deadline:
+            await asyncio.sleep(0.2)
+        change_bytes = [float(b) for c in clients for b in c.change_packet_bytes]
+        tail_bytes = [float(b) for c in clients for b in c.tail_packet_bytes]
+        return {
+            "scenario": f"1x{members} members {rate:g} msg/s + {reactions:g} reactions/s "
+            f"+ {edits:g} edits/s",
+            "rooms": 1,
+            "members": members,
+            "rate": rate,
+            **s.as_dict(),
+            **usage,
+            "connect_s": round(connect_s, 2),
+            "reactions_sent": reacted,
+            "edits_sent": edited,
+            "versions_agree": agree(),
+            "change_packet_bytes_p50": percentile(change_bytes, 50),
+            "tail_packet_bytes_p50": percentile(tail_bytes, 50),
+        }
+    finally:
+        await close_all(clients)
 
 
 async def ramp(

@@ -70,6 +70,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from bench.client import NAMESPACE, ROOT_STATE, Protocol, SimClient, chat_vars
 from bench.stats import bench_key, make_body, percentile
 from blabber.realtime.shown import feed_shown
@@ -79,6 +81,7 @@ RESULTS = ROOT / "bench" / "results"
 ROOM_SIZE = 20  # tabs per room
 SHARED_PER_ROOM = 2  # of which users also in the next room (users in 2 rooms)
 SAMPLES = 10  # problems kept as examples in the report
+REACTIONS = ("👍", "🎉", "👀", "❤️")
 
 
 # -- accounting (pure: tests/test_bench_soak.py drives it) ---------------------
@@ -108,6 +111,7 @@ class SoakLedger:
         self.out_of_order: set[tuple[int, str]] = set()
         self.unexpected: set[str] = set()
         self.problems: list[str] = []
+        self.deleted: set[str] = set()  # deleted by their sender: nobody need see them
         self._lists: dict[int, int] = defaultdict(int)
         self._last_sent: dict[tuple[int, str], str] = {}
 
@@ -181,6 +185,16 @@ class SoakLedger:
             self.out_of_order.add((client, key))
             self._problem(f"out of order: client {client} {key}: {why}")
 
+    def record_deleted(self, key: str) -> None:
+        """``key``'s sender deleted it: a client that had not listed it yet never will."""
+        self.deleted.add(key)
+
+    def _expected(self, key: str, client: int) -> bool:
+        msg = self.sent[key]
+        return client in msg.recipients and not (
+            key in self.deleted and (key, client) not in self.arrivals
+        )
+
     # -- queries ----------------------------------------------------------------
     def acked(self, key: str) -> bool:
         """The sender's page has listed ``key``."""
@@ -190,15 +204,16 @@ class SoakLedger:
     def missing(self, client: int) -> list[str]:
         """Keys expected at ``client`` that its page has not listed yet."""
         return [
-            k
-            for k, m in self.sent.items()
-            if client in m.recipients and (k, client) not in self.arrivals
+            k for k in self.sent if self._expected(k, client) and (k, client) not in self.arrivals
         ]
 
     def lost(self) -> int:
         """Expected (message, client) pairs not listed yet."""
         return sum(
-            1 for k, m in self.sent.items() for c in m.recipients if (k, c) not in self.arrivals
+            1
+            for k, m in self.sent.items()
+            for c in m.recipients
+            if self._expected(k, c) and (k, c) not in self.arrivals
         )
 
     def check_sender_order(self) -> None:
@@ -226,6 +241,8 @@ class SoakLedger:
         latencies: list[float] = []
         for key, msg in self.sent.items():
             for client, gen in msg.recipients.items():
+                if not self._expected(key, client):
+                    continue
                 expected += 1
                 got = self.arrivals.get((key, client))
                 if got is None:
@@ -236,7 +253,7 @@ class SoakLedger:
                     latencies.append((got[0] - msg.sent_ns) / 1e6)
         for key, msg in self.sent.items():
             for client, gen in msg.recipients.items():
-                if (key, client) not in self.arrivals:
+                if self._expected(key, client) and (key, client) not in self.arrivals:
                     self._problem(
                         f"lost: {key} (id {self.ids.get(key)}, room {msg.room}) never shown at"
                         f" client {client} (sent to its tab {gen}, last tab {self.gen[client]})"
@@ -372,6 +389,9 @@ class Counters:
     pages_loaded: int = 0
     joins: int = 0
     send_skipped: int = 0
+    reactions: int = 0
+    edits: int = 0
+    deletions: int = 0
     errors: list[str] = dataclasses.field(default_factory=list)
 
     def error(self, text: str) -> None:
@@ -419,6 +439,33 @@ class Soak:
             await tab.send(make_body(key, now), key)
             if not await tab.wait_for(lambda: self.ledger.acked(key), 30):
                 self.counters.error(f"send {key} of client {p.index} not echoed in 30 s")
+
+    async def change_one(self, p: Persona) -> None:
+        """React to a shown message, or edit or (rarely) delete one of mine."""
+        tab = p.tab
+        if tab is None or p.away or p.lock.locked():
+            return
+        shown = [m for m in tab.shown_messages() if m.get("kind") == "user"]
+        mine = [m for m in shown if m.get("client_id") in tab.sent_ids and not m.get("deleted")]
+        roll = self.rng.random()
+        try:
+            if roll < 0.1 and mine:
+                msg = self.rng.choice(mine)
+                self.ledger.record_deleted(str(msg.get("client_id")))
+                await tab.emit(
+                    f"{self.proto.message_actions_state}.delete_message", {"message_id": msg["id"]}
+                )
+                self.counters.deletions += 1
+            elif roll < 0.3 and mine:
+                msg = self.rng.choice(mine)
+                body = str(msg["body"]).split(" edited")[0] + f" edited {self.counters.edits}"
+                await tab.edit(msg["id"], body)
+                self.counters.edits += 1
+            elif live := [m for m in shown if not m.get("deleted")]:
+                await tab.react(self.rng.choice(live)["id"], self.rng.choice(REACTIONS))
+                self.counters.reactions += 1
+        except Exception as exc:  # the tab closed meanwhile
+            self.counters.error(f"change by client {p.index}: {exc!r}")
 
     async def typing_one(self, p: Persona) -> None:
         """A typing notice alone (the user types, then stops)."""
@@ -588,6 +635,10 @@ async def run(target: Any, args: Any) -> dict[str, Any]:
         if pool := [p for p in live() if not p.lock.locked()]:
             soak.spawn(soak.reconnect(rng.choice(pool)))
 
+    def change() -> None:
+        if pool := live():
+            soak.spawn(soak.change_one(rng.choice(pool)))
+
     async def joins() -> None:
         for j, p in enumerate(later):
             await asyncio.sleep(max(0.0, (j + 1) * duration * 0.8 / len(later) - elapsed()))
@@ -605,6 +656,7 @@ async def run(target: Any, args: Any) -> dict[str, Any]:
         every(args.rate, send),
         every(args.typing_rate * scale, typing),
         every(args.reconnect_rate * scale, reconnect),
+        every(args.change_rate * scale, change),
         joins(),
         sample_rss(),
     ]
@@ -623,6 +675,14 @@ async def run(target: Any, args: Any) -> dict[str, Any]:
             soak.counters.error(
                 f"client {p.index} missing {len(soak.ledger.missing(p.index))}: {p.tab.describe()}"
             )
+    tabs = [p.tab for p in soak.personas if p.tab is not None and not p.away]
+    stale = stale_versions(target.seeder.engine, tabs)
+    deadline = time.perf_counter() + args.drain
+    while stale and time.perf_counter() < deadline:  # changes still in flight
+        await asyncio.sleep(0.5)
+        stale = stale_versions(target.seeder.engine, tabs)
+    for client, message_id, shown, stored in stale[:SAMPLES]:
+        soak.counters.error(f"stale: client {client} shows {shown} of {message_id}, not {stored}")
     cpu = (target.probe.cpu_seconds() - cpu0) / max(1e-9, elapsed())
     rss.append((round(elapsed()), target.probe.rss() / 2**20))
     for p in soak.personas:
@@ -643,6 +703,10 @@ async def run(target: Any, args: Any) -> dict[str, Any]:
         "send_wall_s": round(sent_wall, 1),
         **{k: v for k, v in figures.items() if k != "problems"},
         "typing_notices": c.typing,
+        "reactions": c.reactions,
+        "edits": c.edits,
+        "deletions": c.deletions,
+        "stale_versions": len(stale),
         "reconnects": c.reconnects,
         "reconnects_same_tab": c.same_tab,
         "pages_loaded": c.pages_loaded,
@@ -661,9 +725,40 @@ async def run(target: Any, args: Any) -> dict[str, Any]:
     }
 
 
+def version(message: dict[str, Any]) -> tuple:
+    """What a viewer sees of a message: text, deleted, reaction counts in order."""
+    chips = tuple((r["emoji"], r["count"]) for r in message.get("reactions") or [])
+    return (message.get("body", ""), bool(message.get("deleted")), chips)
+
+
+def stale_versions(engine: Any, tabs: list[SoakClient]) -> list[tuple[int, int, tuple, tuple]]:
+    """(client, message id, shown, stored) for every shown message not in its newest version."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT id, body, deleted_at IS NOT NULL FROM messages WHERE kind = 'user'")
+        ).all()
+        counts = conn.execute(
+            sa.text(
+                "SELECT message_id, emoji, COUNT(*) FROM reactions"
+                " GROUP BY message_id, emoji ORDER BY MIN(id)"
+            )
+        ).all()
+    chips: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for message_id, emoji, count in counts:
+        chips[message_id].append((emoji, count))
+    stored = {i: (body, bool(gone), tuple(chips.get(i, []))) for i, body, gone in rows}
+    return [
+        (tab.index, m["id"], version(m), stored[m["id"]])
+        for tab in tabs
+        for m in tab.shown_messages()
+        if m.get("kind") == "user" and m["id"] in stored and version(m) != stored[m["id"]]
+    ]
+
+
 def failures(r: dict[str, Any]) -> list[str]:
     """What makes the soak fail (empty = passed)."""
-    bad = [k for k in ("lost", "duplicated", "out_of_order", "unacked", "unexpected") if r.get(k)]
+    keys = ("lost", "duplicated", "out_of_order", "unacked", "unexpected", "stale_versions")
+    bad = [k for k in keys if r.get(k)]
     if not r.get("sent"):
         bad.append("nothing sent")
     if not r.get("memory_ok", True):
@@ -689,6 +784,11 @@ def table(r: dict[str, Any]) -> str:
         ("DUPLICATED", r["duplicated"]),
         ("OUT OF ORDER", r["out_of_order"]),
         ("unexpected", r["unexpected"]),
+        ("STALE VERSIONS", r.get("stale_versions", 0)),
+        (
+            "reactions / edits / deletions",
+            f"{r.get('reactions', 0)} / {r.get('edits', 0)} / {r.get('deletions', 0)}",
+        ),
         (
             "live latency p50 / p99 / max ms",
             f"{r['live_p50_ms']} / {r['live_p99_ms']} / {r['live_max_ms']}",
@@ -763,6 +863,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=20.0, help="messages per second in total")
     parser.add_argument("--typing-rate", type=float, default=5.0, help="per s, per 200 clients")
     parser.add_argument("--reconnect-rate", type=float, default=1.0, help="per s, per 200 clients")
+    parser.add_argument(
+        "--change-rate", type=float, default=3.0, help="reactions/edits/deletions per s, per 200"
+    )
     parser.add_argument("--away-max", type=float, default=15.0, help="longest absence, seconds")
     parser.add_argument("--drain", type=float, default=30.0, help="seconds to wait for stragglers")
     parser.add_argument("--max-rss-growth-pct", type=float, default=50.0)

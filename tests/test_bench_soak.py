@@ -168,3 +168,21 @@ def test_memory_growth_fails_the_soak():
     assert failures(clean) == []
     assert failures({**clean, "memory_ok": False}) == ["memory_growth"]
     assert failures({"sent": 0}) == ["nothing sent"]
+
+
+def test_a_deleted_message_is_expected_only_where_it_was_already_shown():
+    ledger = ledger_with_room()
+    ledger.record_send("k1", "r", 0, 0)
+    ledger.on_list(0, [msg(5, "k1")], MS)
+    ledger.on_list(1, [msg(5, "k1")], MS)
+    ledger.record_deleted("k1")  # client 2 never saw it: not lost
+    r = ledger.result()
+    assert (r["expected"], r["delivered"], r["lost"]) == (1, 1, 0)
+    ledger2 = ledger_with_room()
+    ledger2.record_send("k2", "r", 0, 0)
+    ledger2.on_list(0, [msg(6, "k2")], MS)
+    assert ledger2.result()["lost"] == 2  # not deleted: clients 1 and 2 must show it
+
+
+def test_stale_versions_fail_the_soak():
+    assert failures({"sent": 1, "memory_ok": True, "stale_versions": 3}) == ["stale_versions"]

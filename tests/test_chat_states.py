@@ -18,13 +18,14 @@ from blabber.state.admin import AdminState
 from blabber.state.chat import ChatState
 from blabber.state.composer import ComposerState
 from blabber.state.live_events import states_needed
+from blabber.state.message_actions import MessageActionsState
 from blabber.state.room import RoomState
 from blabber.state.sidebar import SidebarState
 
-FEATURES = (SidebarState, RoomState, ComposerState, AdminState)
+FEATURES = (SidebarState, RoomState, ComposerState, AdminState, MessageActionsState)
 # Handlers that need no signed-in caller: Reflex's own setter, closing a
-# banner, and the recovery that establishes the caller itself.
-OPEN_TO_ANYONE = {"setvar", "dismiss_notice", "resume"}
+# banner or an editor, and the recovery that establishes the caller itself.
+OPEN_TO_ANYONE = {"setvar", "dismiss_notice", "resume", "cancel_edit"}
 
 
 def test_the_chat_screen_is_split_into_these_features():
@@ -68,6 +69,7 @@ def _batch(*kinds: str) -> list[ev.Event]:
         ((ev.UNREAD,), SidebarState),
         ((ev.UNREAD, ev.UNREAD), SidebarState),
         ((ev.FEED_TRIMMED,), RoomState),
+        ((ev.MESSAGE_CHANGED, ev.FEED_TRIMMED), RoomState),
         ((ev.UNREAD, ev.FEED_TRIMMED), ChatState),
         ((ev.USER_REMOVED,), ChatState),
         ((ev.MEMBERSHIP_CHANGED,), ChatState),

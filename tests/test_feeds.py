@@ -115,3 +115,45 @@ def test_only_a_new_typer_changes_the_typing_line():
     assert feed.expire_typing(now=104.5) == 105.0  # the renewal moved the expiry
     assert feed.typing(8, "bob", 4.0, now=102.0)
     assert feed.typing(7, "alice", 4.0, now=106.0)  # expired, then back: the line changes
+
+
+# -- changes of a message (edit, deletion, reaction) --------------------------------
+def changed(i: int, seq: int, body: str) -> dict:
+    return {**m(i), "seq": seq, "body": body, "edited": True}
+
+
+def test_a_change_in_recent_sends_only_that_message_until_recent_is_resent():
+    feed = fresh(loaded=[1, 2, 3])  # all in ``recent``
+    payload = feed.change(changed(2, seq=10, body="fixed"))
+    assert payload == {"changes": {"2": changed(2, 10, "fixed")}}
+    payload = feed.change(changed(1, seq=11, body="also"))
+    assert set(payload["changes"]) == {"1", "2"}  # the whole (small) map, a whole value
+    assert [r["body"] for r in feed.messages] == ["also", "fixed", "b3"]  # a new viewer's snapshot
+    for i in (4, 5, 6, 7):  # the tail fills and rolls over: ``recent`` goes out whole
+        payload, _ = feed.add([m(i)])
+    assert payload["changes"] == {} and "recent" in payload
+    assert feed.changes == {}
+
+
+def test_a_change_in_the_tail_resends_the_tail():
+    feed = fresh(loaded=[1])
+    feed.add([m(2)])
+    payload = feed.change(changed(2, seq=5, body="new"))
+    assert payload == {"tail": [changed(2, 5, "new")]}
+
+
+def test_an_older_version_never_replaces_a_newer_one():
+    feed = fresh(loaded=[1, 2])
+    assert feed.change(changed(1, seq=9, body="v9"))
+    assert feed.change(changed(1, seq=8, body="v8")) == {}
+    assert feed.change(changed(1, seq=9, body="v9 again")) == {}
+    assert feed.messages[0]["body"] == "v9"
+
+
+def test_a_change_outside_the_window_is_left_to_paging_and_a_newer_one_is_added():
+    feed = fresh(loaded=[5, 6], has_older=True)
+    assert feed.change(changed(3, seq=20, body="old")) == {}
+    payload = feed.change(changed(7, seq=21, body="arrived before its creation"))
+    assert ids(payload["tail"]) == [7]
+    payload, _ = feed.add([m(7)])  # the creation, late: seen already
+    assert payload == {} and feed.messages[-1]["body"] == "arrived before its creation"

@@ -126,11 +126,19 @@ def test_routing_flags_survive_rewatching_the_same_room_on_the_same_socket_only(
         (dict(viewing_room=1, sid="another-socket"), False),
     ]:
         hub.watch("alice-1", user_id=1, viewing_room=1, member_rooms=[1, 2])
-        hub.set_paged("alice-1", True)
+        hub.set_history("alice-1", history=True, paged=True)
         hub.set_admin("alice-1", True)
         hub.watch("alice-1", user_id=1, member_rooms=[1, 2], **rewatch)
         tab = hub.tabs["alice-1"]
-        assert (tab.paged, tab.is_admin) == (kept, kept), rewatch
+        assert (tab.history, tab.paged, tab.is_admin) == (kept, kept, kept), rewatch
+
+
+def test_a_message_change_goes_to_viewers_holding_history_only(hub):
+    """The feed updates its own rows for every viewer; paged-in history is per tab."""
+    change = Event(type=ev.MESSAGE_CHANGED, room_id=1, user_id=2, data={"id": 5, "seq": 9})
+    assert hub.targets(change) == set()
+    hub.set_history("alice-1", history=True, paged=False)  # far back: still its rows
+    assert hub.targets(change) == {"alice-1"}
 
 
 def test_user_removed_and_session_revoked_go_to_that_users_tabs(hub):

@@ -165,7 +165,7 @@ NODE_SCRIPT = """
 const {js, tabStates, feedState, cases} = JSON.parse(require("fs").readFileSync(0, "utf8"));
 const isRow = (props) => props && %(row_testids)s.includes(props["data-testid"]);
 const jsx = (type, props, ...children) => isRow(props)
-  ? [{row: props.key}]
+  ? [{row: props.key + ":" + props["data-testid"]}]
   : children.flat(Infinity).filter((c) => c && typeof c === "object" && "row" in c);
 const render = new Function("scope", "with (scope) { return (" + js + "); }");
 const out = cases.map(({tab, feed}) => {
@@ -207,6 +207,13 @@ def _cases() -> list[dict[str, Any]]:
                 feed_room=rng.choice(["r", "r", "b", ""]),
                 recent=feed[:split],
                 tail=feed[split:],
+                # Newer versions of some recent rows; the kind flips, so the
+                # rendered row (message or system line) shows which version won.
+                changes={
+                    str(m["id"]): msg(m["id"], "system" if m["kind"] == "user" else "user")
+                    for m in feed[:split]
+                    if rng.random() < 0.4
+                },
             )
         )
     return cases
@@ -228,6 +235,7 @@ def test_the_compiled_message_list_shows_what_shown_messages_says(message_list, 
                 "room_rx_state_": c["feed_room"],
                 "recent_rx_state_": c["recent"],
                 "tail_rx_state_": c["tail"],
+                "changes_rx_state_": c.get("changes", {}),
                 "has_older_rx_state_": False,
                 "first_id_rx_state_": 0,
             },
@@ -254,7 +262,8 @@ def test_the_compiled_message_list_shows_what_shown_messages_says(message_list, 
     )
     assert done.returncode == 0, done.stderr[-3000:]
     rendered = json.loads(done.stdout)
-    expected = [[m["id"] for m in shown_messages(**c)] for c in cases]
+    testid = {"user": "message", "system": "system-line"}
+    expected = [[f"{m['id']}:{testid[m['kind']]}" for m in shown_messages(**c)] for c in cases]
     mismatches = [
         (c, got, want)
         for c, got, want in zip(cases, rendered, expected, strict=True)

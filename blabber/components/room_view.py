@@ -5,55 +5,25 @@ from __future__ import annotations
 import reflex as rx
 
 from blabber.components.common import error_text
+from blabber.components.message_row import message_row
 from blabber.services.views import MessageView
 from blabber.state.chat import ChatState
 from blabber.state.composer import ComposerState
 from blabber.state.feed import FeedState
+from blabber.state.message_actions import MessageActionsState
 from blabber.state.room import RoomState
-
-
-def _message_row(msg: rx.Var[MessageView]) -> rx.Component:
-    return rx.cond(
-        msg.kind == "system",
-        rx.text(
-            msg.body,
-            size="1",
-            color_scheme="gray",
-            align="center",
-            width="100%",
-            data_testid="system-line",
-            key=msg.id,
-        ),
-        rx.box(
-            rx.hstack(
-                rx.text(msg.author, weight="bold", size="2", data_testid="message-author"),
-                rx.moment(
-                    msg.created_at,
-                    format="HH:mm",
-                    local=True,
-                    font_size="0.75em",
-                    color=rx.color("gray", 10),
-                ),
-                align="baseline",
-                spacing="2",
-            ),
-            rx.text(
-                msg.body,
-                white_space="pre-wrap",
-                overflow_wrap="anywhere",
-                unicode_bidi="plaintext",
-                data_testid="message-body",
-            ),
-            width="100%",
-            data_testid="message",
-            key=msg.id,
-        ),
-    )
 
 
 def _feed_row(msg: rx.Var[MessageView]) -> rx.Component:
     """A feed message, shown once this tab has paged back to it."""
-    return rx.cond(msg.id >= RoomState.show_from_id, _message_row(msg))
+    return rx.cond(msg.id >= RoomState.show_from_id, message_row(msg))
+
+
+def _recent_row(msg: rx.Var[MessageView]) -> rx.Component:
+    """A ``recent`` feed row, in its newer version from ``changes`` when it has one."""
+    key = msg.id.to_string()
+    latest = rx.cond(FeedState.changes.contains(key), FeedState.changes[key], msg)
+    return _feed_row(latest.to(MessageView))
 
 
 # Which messages the page shows is stated once, in plain Python, in
@@ -116,11 +86,11 @@ def room_view() -> rx.Component:
                     RoomState.loading_room,
                     rx.center(rx.spinner(), width="100%", padding="2em"),
                     rx.fragment(
-                        rx.foreach(RoomState.messages, _message_row),
+                        rx.foreach(RoomState.messages, message_row),
                         rx.cond(
                             FEED_SHOWN,
                             rx.fragment(
-                                rx.foreach(FeedState.recent, _feed_row),
+                                rx.foreach(FeedState.recent, _recent_row),
                                 rx.foreach(FeedState.tail, _feed_row),
                             ),
                         ),
@@ -155,6 +125,7 @@ def room_view() -> rx.Component:
         rx.form(
             rx.vstack(
                 error_text(RoomState.room_error, "room-error"),
+                error_text(MessageActionsState.action_error, "action-error"),
                 error_text(ComposerState.composer_error, "composer-error"),
                 rx.hstack(
                     rx.el.input(type="hidden", name="client_id", value=ComposerState.draft_id),

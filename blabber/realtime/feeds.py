@@ -12,7 +12,12 @@ packet to every viewer at once (``blabber.realtime.room_feeds``).
 The message part is split so that a new message re-sends little: ``tail``
 holds the newest few messages and is re-sent on every message; ``recent``
 holds the rest of the window and is re-sent only when the tail is full and
-rolls into it (every ``tail_max`` messages). Messages are kept by id, so a
+rolls into it (every ``tail_max`` messages). A change of a message (edit,
+deletion, reaction) replaces its row; if the row is in ``recent``, only the
+new version goes out, in ``changes`` (id -> latest version), which the page
+lays over ``recent`` until the next roll-over re-sends it whole. Versions
+are ordered by the room's change number (``seq``): an older one never
+replaces a newer one. Messages are kept by id, so a
 message seen twice (the broker's copy after a resync read it from the
 database) is shown once, and one that arrives out of order is put in its
 place.
@@ -61,6 +66,9 @@ class RoomFeed:
     online_count: int = 0
     loaded: bool = False
     idle_since: float | None = None  # when its last viewer left (for eviction)
+    # Latest versions of rows in ``recent`` changed since ``recent`` was last
+    # sent; keyed by str(id), as the browser's JSON object keys are. Bounded by the window.
+    changes: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     # -- messages ------------------------------------------------------------
     def ids(self) -> list[int]:
@@ -111,6 +119,29 @@ class RoomFeed:
             recent_changed = True
         return self._message_payload(with_recent=recent_changed), trimmed
 
+    def change(self, view: dict[str, Any]) -> Payload:
+        """A newer version of a message: replace its row; return the payload to send.
+
+        ``{}`` when the feed holds an equal or newer version, or the message
+        is older than the window (history paging reads it from the database).
+        A change of a message newer than the feed (its creation has not
+        arrived yet) adds it: the creation is then "seen already".
+        """
+        ids = [m["id"] for m in self.messages]
+        pos = bisect.bisect_left(ids, view["id"])
+        if pos == len(ids) or ids[pos] != view["id"]:
+            if view["id"] > self.last_id:
+                payload, _ = self.add([view])
+                return payload
+            return {}
+        if int(view.get("seq", 0)) <= int(self.messages[pos].get("seq", 0)):
+            return {}
+        self.messages[pos] = view
+        if pos >= self.split:
+            return {"tail": self.messages[self.split :]}
+        self.changes[str(view["id"])] = view
+        return {"changes": dict(self.changes)}
+
     def load(self, views: list[dict[str, Any]], has_older: bool) -> None:
         """Fill from the database, keeping anything that arrived live meanwhile."""
         arrived_meanwhile = self.messages
@@ -132,6 +163,8 @@ class RoomFeed:
         }
         if with_recent:
             out["recent"] = self.messages[: self.split]
+            out["changes"] = {}  # ``recent`` carries the latest versions
+            self.changes = {}
         return out
 
     # -- typing --------------------------------------------------------------
@@ -230,4 +263,5 @@ def empty_snapshot(degraded: bool) -> Payload:
         "typing_text": "",
         "degraded": degraded,
         "seen": "",
+        "changes": {},
     }

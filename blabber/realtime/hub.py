@@ -60,7 +60,13 @@ class Tab:
     # token's socket: ``prune`` and the delivery path drop it otherwise.
     sid: str = ""
     is_admin: bool = False  # of the viewed room: its ban list follows membership changes
-    paged: bool = False  # holds history older than the room feed (see feeds.py)
+    # Holds rows older than the room feed (paged in, or caught up from the
+    # database): the feed cannot update those, so changes of the room's
+    # messages come here too.
+    history: bool = False
+    # ...and that history joins the feed (not read far back, behind "Jump to
+    # latest"): a feed roll-over hands such a tab what it drops (room_feeds).
+    paged: bool = False
 
 
 class Hub:
@@ -111,6 +117,7 @@ class Hub:
         same_view = bool(old and old.viewing_room == viewing_room and old.sid == sid)
         is_admin = bool(same_view and old and old.is_admin)
         paged = bool(same_view and old and old.paged)
+        history = bool(same_view and old and old.history)
         self.forget(token)
         tab = Tab(
             user_id=user_id,
@@ -119,6 +126,7 @@ class Hub:
             sid=sid,
             is_admin=is_admin,
             paged=paged,
+            history=history,
         )
         self.tabs[token] = tab
         self._by_user[user_id].add(token)
@@ -144,11 +152,11 @@ class Hub:
             if not tokens:
                 del index[key]
 
-    def set_paged(self, token: str, paged: bool) -> None:
-        """Whether the tab holds history older than its room's live feed."""
+    def set_history(self, token: str, *, history: bool, paged: bool) -> None:
+        """Whether the tab holds rows older than its room's feed, and whether they join it."""
         tab = self.tabs.get(token)
         if tab is not None:
-            tab.paged = paged
+            tab.history, tab.paged = history, paged
 
     def set_admin(self, token: str, is_admin: bool) -> None:
         """Whether the tab's user administers the room it shows."""
@@ -199,6 +207,12 @@ class Hub:
         room_tabs = self._by_room.get(event.room_id or -1, set())
         if event.type == ev.MESSAGE_CREATED:  # viewers see it in the feed; others count it
             return {t for t in room_tabs if self.tabs[t].viewing_room != event.room_id}
+        if event.type == ev.MESSAGE_CHANGED:  # the feed updates its rows; history is per tab
+            return {
+                t
+                for t in room_tabs
+                if self.tabs[t].viewing_room == event.room_id and self.tabs[t].history
+            }
         if event.type == ev.MEMBERSHIP_CHANGED:
             tokens = set(self._by_user.get(event.user_id, set())) if event.user_id else set()
             return tokens | {

@@ -163,6 +163,10 @@ class RoomFeeds:
                 await self._resync()
             elif event.type == ev.MESSAGE_CREATED and room_id in self.feeds:
                 new_messages.setdefault(room_id, []).append(event.data)
+            elif event.type == ev.MESSAGE_CHANGED and room_id in self.feeds:
+                # New messages of this batch first: a change may be of one of them.
+                await self.publish_messages(room_id, new_messages.pop(room_id, []))
+                await self._publish_change(room_id, event.data)
             elif event.type == ev.TYPING and room_id in self.feeds and event.user_id:
                 name = str(event.data.get("username", ""))
                 # Only a new typer changes the line; renewals just extend it.
@@ -192,6 +196,16 @@ class RoomFeeds:
             return
         for start in range(0, len(views), feed.window):
             await self._publish_chunk(feed, views[start : start + feed.window])
+
+    async def _publish_change(self, room_id: int, view: dict[str, Any]) -> None:
+        """Replace a message's row with its newer version and send only what changed."""
+        feed = self.feeds.get(room_id)
+        if feed is None:
+            return
+        async with self.lock(room_id):
+            payload = feed.change(view)
+            if payload:
+                await self.transport.send_feed(payload, to=feed_room(room_id))
 
     async def _publish_chunk(self, feed: RoomFeed, views: list[dict[str, Any]]) -> None:
         viewers = self.hub.viewers(feed.room_id)

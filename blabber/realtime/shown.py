@@ -24,7 +24,10 @@ The rule, in order:
      behind ``Jump to latest messages``;
 4. and of the feed only the messages from ``show_from_id`` on: a room opens
    with the newest page of the feed, and paging back first lowers
-   ``show_from_id`` (no query) before it reads older pages from the database.
+   ``show_from_id`` (no query) before it reads older pages from the database;
+5. a ``recent`` row shows its newer version from ``changes`` (id -> message)
+   when there is one: an edit, deletion or reaction of an older feed row is
+   sent as that one message, not as the whole of ``recent``.
 
 Messages are the plain dicts the vars carry (``MessageView`` as sent); system
 lines ("bob joined") are rows like any other.
@@ -32,7 +35,7 @@ lines ("bob joined") are rows like any other.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 Message = dict[str, Any]
@@ -40,7 +43,7 @@ Message = dict[str, Any]
 # The vars the rule reads, by the State that holds them. ``room_view`` must read
 # exactly these (tests/test_shown.py); clients read them under these names.
 CHAT_VARS = ("messages", "room_name", "loading_room", "has_newer", "show_from_id")  # chat states
-FEED_VARS = ("room", "recent", "tail")  # FeedState
+FEED_VARS = ("room", "recent", "tail", "changes")  # FeedState
 
 
 def feed_shown(*, room_name: str, has_newer: bool, feed_room: str) -> bool:
@@ -58,6 +61,7 @@ def shown_messages(
     feed_room: str,
     recent: Sequence[Message],
     tail: Sequence[Message],
+    changes: Mapping[str, Message] | None = None,
 ) -> list[Message]:
     """The message rows of a room page, top to bottom (see the module docstring).
 
@@ -70,6 +74,7 @@ def shown_messages(
         feed_room: ``FeedState.room``, whose feed the browser holds.
         recent: ``FeedState.recent``, the older part of the feed.
         tail: ``FeedState.tail``, the newest few feed messages.
+        changes: ``FeedState.changes``, newer versions of ``recent`` rows by str(id).
 
     Returns:
         The shown messages, in order.
@@ -78,7 +83,9 @@ def shown_messages(
         return []
     shown = list(messages)
     if feed_shown(room_name=room_name, has_newer=has_newer, feed_room=feed_room):
-        shown += [m for m in (*recent, *tail) if m["id"] >= show_from_id]
+        changes = changes or {}
+        latest = [changes.get(str(m["id"]), m) for m in recent]
+        shown += [m for m in (*latest, *tail) if m["id"] >= show_from_id]
     return shown
 
 
@@ -99,4 +106,5 @@ def shown_from_vars(chat: Callable[[str], Any], feed: Callable[[str], Any]) -> l
         feed_room=feed("room") or "",
         recent=feed("recent") or [],
         tail=feed("tail") or [],
+        changes=feed("changes") or {},
     )

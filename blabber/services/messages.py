@@ -181,27 +181,6 @@ def messages_before(
     return _page(session, room_id, [col(Message.id) < int(before_id)], limit)
 
 
-def changes_after(
-    session: Session, user_id: int, room_id: int, after_seq: int, limit: int
-) -> list[MessageView]:
-    """What changed in a room after change number ``after_seq``, in change order; members only.
-
-    New messages, edits, deletions and reactions alike: each message once,
-    in its latest version. A tab that reconnects applies these in order
-    (``seq``), so it ends where a tab that never left is. Up to ``limit``.
-    """
-    require_member(session, user_id, room_id)
-    limit = max(1, min(int(limit), MAX_PAGE))
-    rows = session.exec(
-        select(Message, User.username)
-        .join(User, col(User.id) == Message.author_id, isouter=True)
-        .where(Message.room_id == room_id, col(Message.seq) > int(after_seq))
-        .order_by(col(Message.seq))
-        .limit(limit)
-    ).all()
-    return views_of(session, rows)
-
-
 def mark_read_many(session: Session, marks: dict[tuple[int, int], int]) -> None:
     """Move many read marks forward at once: ``{(user_id, room_id): message_id}``.
 

@@ -1,13 +1,13 @@
 """The per-room order of changes: one number per new message, edit, deletion or reaction.
 
-Viewers apply a message's versions in this order and ignore an older one
-after a newer one; a reconnecting tab asks for everything after the number
-it last saw (``messages.changes_after``) and gets new messages *and*
-changes. Taking the number updates the room's row, which holds that row
-until commit on PostgreSQL (SQLite serialises writers anyway): so numbers
-commit in the order they were taken, and "after N" never skips one that
-commits late. Changes of one room queue behind each other for the length
-of a transaction (a few milliseconds); rooms do not wait for each other.
+Every view of a message carries the number of its version (``seq``), so
+a viewer (a room feed, a tab's paged history) keeps the newer of two
+versions and never shows an older one after a newer one, whatever order
+events arrive in. Taking the number updates the room's row, which holds
+that row until commit on PostgreSQL (SQLite serialises writers anyway):
+so numbers commit in the order they were taken. Changes of one room queue
+behind each other for the length of a transaction (a few milliseconds);
+rooms do not wait for each other.
 """
 
 from __future__ import annotations

@@ -24,6 +24,8 @@ class FeedState(rx.State):
     room: str = ""
     recent: list[MessageView] = []  # re-sent when the tail rolls over
     tail: list[MessageView] = []  # newest few; re-sent on every message
+    # Newer versions of ``recent`` rows (str(id) -> message), laid over them.
+    changes: dict[str, MessageView] = {}
     first_id: int = 0
     has_older: bool = False
     typing_text: str = ""

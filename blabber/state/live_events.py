@@ -4,9 +4,10 @@ The worker's live runtime (``blabber.realtime.runtime``) calls the applier
 made by :func:`tab_applier` for every tab whose own state an event changes:
 an unread badge for another room, being removed from a room, a session
 ended elsewhere, a membership change of mine or in a room I administer,
-history trimmed off the feed I paged back from, and the catch-up after a
-broker outage. The open room's messages, typing and members do not come
-here: they are the room's shared feed.
+history trimmed off the feed I paged back from, a change of a message in
+my paged history, and the catch-up after a broker outage. The open room's
+messages, typing and members do not come here: they are the room's shared
+feed.
 
 Each batch loads only the feature states it changes: an unread badge (the
 common case: every message in one of my other rooms) loads the sidebar
@@ -49,7 +50,7 @@ def states_needed(batch: list[ev.Event]) -> type[ChatState]:
     kinds = {event.type for event in batch}
     if kinds <= {ev.UNREAD}:
         return SidebarState
-    if kinds <= {ev.FEED_TRIMMED}:
+    if kinds <= {ev.FEED_TRIMMED, ev.MESSAGE_CHANGED}:
         return RoomState
     return ChatState  # Reflex loads a state with all its substates
 
@@ -71,6 +72,8 @@ async def apply_live_events(chat: ChatState, batch: list[ev.Event]) -> list:
             out += await _removed(chat, event, user_id)
         elif event.type == ev.MEMBERSHIP_CHANGED:
             out += await _membership_changed(chat, event, user_id)
+        elif event.type == ev.MESSAGE_CHANGED and event.room_id == chat._room_id:
+            (await chat.get_state(RoomState))._apply_change(event.data)
         elif event.type == ev.FEED_TRIMMED and event.room_id == chat._room_id:
             room = await chat.get_state(RoomState)
             room._keep_trimmed(event.data.get("messages", []))

@@ -95,7 +95,7 @@ class RoomState(ChatState):
             await self._register(me.user_id, sidebar._room_ids())
             # A new registration (another room or socket) starts without
             # these routing flags; a catch-up may have paged history in.
-            self._tell_hub_paged(self._paging().paged)
+            self._tell_hub_paging(self._paging())
             (await self.get_state(AdminState))._tell_hub_role()
             await runtime().sync_presence_now()
         except ServiceError as err:
@@ -205,6 +205,21 @@ class RoomState(ChatState):
         paging.keep_trimmed([MessageView.from_dict(m) for m in trimmed], bound)
         self._set_paging(paging)
 
+    def _apply_change(self, row: dict) -> None:
+        """A newer version of a message: replace it in my paged history if I hold it.
+
+        Only a newer version (higher ``seq``) replaces an older one, so a
+        late or repeated event never undoes a change. The feed's own rows
+        are updated by the feed (``changes``).
+        """
+        view = MessageView.from_dict(row)
+        rows = getattr(self.messages, "__wrapped__", self.messages)  # Reflex's MutableProxy
+        for i, held in enumerate(rows):
+            if held.id == view.id:
+                if view.seq > held.seq:
+                    self.messages = [*rows[:i], view, *rows[i + 1 :]]
+                return
+
     # -- paging vars <-> Paging ----------------------------------------------------
     def _paging(self) -> Paging:
         """This tab's paging vars as a :class:`Paging` to work on (plain rows, not proxies)."""
@@ -225,18 +240,20 @@ class RoomState(ChatState):
             self.show_from_id = paging.show_from_id
         if paging.has_newer != self.has_newer:
             self.has_newer = paging.has_newer
-        self._tell_hub_paged(paging.paged)
+        self._tell_hub_paging(paging)
 
-    def _tell_hub_paged(self, paged: bool) -> None:
+    def _tell_hub_paging(self, paging: Paging) -> None:
         """Tell the hub whether this tab holds history older than the feed.
 
-        A feed roll-over hands such tabs the messages it drops (``room_feeds``).
-        The hub keeps the flag across re-registrations of the same room by the
-        same socket, so only a change of paging (here) or a new socket
-        (``open_room``) sets it.
+        Such a tab hears of changes of the room's messages (the feed updates
+        only its own rows), and, while its history joins the feed, a feed
+        roll-over hands it the messages it drops (``room_feeds``). The hub
+        keeps the flags across re-registrations of the same room by the same
+        socket, so only a change of paging (here) or a new socket
+        (``open_room``) sets them.
         """
         if (hub := self._my_hub()) is not None:
-            hub.set_paged(self._token(), paged)
+            hub.set_history(self._token(), history=bool(paging.messages), paged=paging.paged)
 
 
 def _not_a_member_notice(name: str) -> str:

@@ -53,6 +53,7 @@ from tests.support.reflex_client import (
     CHAT,
     COMPOSER,
     FEED,
+    MESSAGE_ACTIONS,
     ROOM,
     ReflexClient,
 )
@@ -63,7 +64,15 @@ INTRUDER = "intruder was here"
 STALE = ("stale_no_hydrate", "stale_proven", "blanked_restored")
 ROLES = ("logged_out", "non_member", "kicked", "non_admin", *STALE, "borrowed_token")
 FORMER_MEMBERS = ("kicked", *STALE)  # saw the secret before they were removed
-ADMIN_ONLY = {("AdminState", "kick"), ("AdminState", "unban")}
+# What the current member (``non_admin``) calls: the admin's actions, and
+# changes of a message that is not theirs (alice's secret).
+ADMIN_ONLY = {
+    ("AdminState", "kick"),
+    ("AdminState", "unban"),
+    ("MessageActionsState", "start_edit"),
+    ("MessageActionsState", "save_edit"),
+    ("MessageActionsState", "delete_message"),
+}
 
 # A crafted call: (path the client claims to be on, payload). ``ctx`` holds the
 # room's name and id and the ids of alice (admin), carol (member), bob (banned).
@@ -107,6 +116,35 @@ def _join(c: dict, role: str) -> list[Call]:
     return calls
 
 
+def _message_ids(c: dict, _r: str) -> list[Call]:
+    """Aimed at alice's secret message, in every shape an id can be sent (the real id last,
+    so ``start_edit`` leaves it as the message a following ``save_edit`` would change)."""
+    return [
+        (None, {"message_id": [c["secret_id"]]}),
+        (None, {"message_id": -1}),
+        (None, {"message_id": c["secret_id"], "user_id": c["alice_id"]}),
+        (None, {"message_id": str(c["secret_id"])}),
+        (None, {"message_id": c["secret_id"]}),
+    ]
+
+
+def _reactions(c: dict, _r: str) -> list[Call]:
+    return [
+        (None, {"message_id": c["secret_id"], "emoji": "👍"}),
+        (None, {"message_id": str(c["secret_id"]), "emoji": "🎉"}),
+        (None, {"message_id": c["secret_id"], "emoji": "<img src=x onerror=alert(1)>"}),
+        (None, {"message_id": c["secret_id"], "emoji": ["👍"]}),
+    ]
+
+
+def _edits(c: dict, _r: str) -> list[Call]:
+    return [
+        (None, {"form_data": {"body": INTRUDER}}),
+        (None, {"form_data": {"body": INTRUDER, "message_id": c["secret_id"]}}),
+        (None, {"form_data": "nonsense"}),
+    ]
+
+
 MATRIX: dict[tuple[str, str], Calls] = {
     ("SidebarState", "open_home"): _no_args,
     ("RoomState", "open_room"): lambda c, _r: [
@@ -148,6 +186,12 @@ MATRIX: dict[tuple[str, str], Calls] = {
     ("RoomState", "setvar"): _setvar("messages", "show_from_id", "room_name"),
     ("ComposerState", "setvar"): _setvar("draft_id", "composer_error", "room_name"),
     ("AdminState", "setvar"): _setvar("is_admin", "bans", "room_name"),
+    ("MessageActionsState", "start_edit"): _message_ids,
+    ("MessageActionsState", "save_edit"): _edits,
+    ("MessageActionsState", "cancel_edit"): _no_args,
+    ("MessageActionsState", "delete_message"): _message_ids,
+    ("MessageActionsState", "toggle_reaction"): _reactions,
+    ("MessageActionsState", "setvar"): _setvar("editing_id", "action_error", "room_name"),
     ("AuthState", "require_login"): _no_args,
     ("AuthState", "skip_if_signed_in"): _no_args,
     ("AuthState", "sign_up"): lambda c, _r: [
@@ -202,6 +246,7 @@ TABLES = {
     "messages": "*",
     "room_bans": "*",
     "auth_sessions": "*",
+    "reactions": "*",
 }
 
 
@@ -260,6 +305,7 @@ async def room(backend: AppServer, backend_db, clients: list[ReflexClient]) -> d
     ids = ids_from_db(backend_db, "users", "username", [ctx[w] for w in who])
     ctx.update({f"{w}_id": i for w, i in zip(who, ids, strict=True)})
     (ctx["room_id"],) = ids_from_db(backend_db, "rooms", "name", [ctx["room"]])
+    (ctx["secret_id"],) = ids_from_db(backend_db, "messages", "body", [SECRET])
     await alice.call(ADMIN, "kick", user_id=ctx["bob_id"])
     await bob.wait_for(lambda: "removed" in (bob.var(CHAT, "notice") or ""))
     await alice.settle(0.3)
@@ -376,6 +422,9 @@ async def test_every_handler_refuses(role, backend, backend_db, clients, room):
     if role == "non_admin":  # refused with a reason; the ban list stays the admin's
         errors = [d.get(ADMIN, {}).get("admin_error_rx_state_") for d in caller.deltas]
         assert "Only the room's admin can do that" in errors, errors
+        refusals = [d.get(MESSAGE_ACTIONS, {}).get("action_error_rx_state_") for d in caller.deltas]
+        assert "You can only edit your own messages" in refusals, refusals
+        assert "You can only delete your own messages" in refusals, refusals
         assert not any(values.get("bans_rx_state_") for values in caller.state.values())
     # No member was told the caller is typing (typing reaches viewers in
     # FeedState packets), and nobody became alice.
