@@ -231,6 +231,8 @@ class SoakLedger:
                 if got is None or got[2] >= earlier:
                     continue  # never shown, or the earlier one was below that list
                 before = self.arrivals.get((prev.key, client))
+                if before is None and prev.key in self.deleted:
+                    continue  # deleted before this client listed it: it never will
                 if before is None or before[1] > got[1]:
                     self._ooo(client, key, f"shown before the sender's earlier {prev.key}")
 

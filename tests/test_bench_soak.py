@@ -186,3 +186,19 @@ def test_a_deleted_message_is_expected_only_where_it_was_already_shown():
 
 def test_stale_versions_fail_the_soak():
     assert failures({"sent": 1, "memory_ok": True, "stale_versions": 3}) == ["stale_versions"]
+
+
+def test_a_later_message_after_a_deleted_unseen_one_is_not_out_of_order():
+    ledger = ledger_with_room()
+    ledger.record_send("k1", "r", 0, 0)
+    ledger.record_send("k2", "r", 0, 0)
+    ledger.on_list(0, [msg(5, "k1"), msg(6, "k2")], MS)  # the sender saw both, then deleted k1
+    ledger.record_deleted("k1")
+    ledger.on_list(1, [msg(4, "x"), msg(6, "k2")], MS)  # k1 gone before client 1 listed it
+    assert ledger.result()["out_of_order"] == 0
+    ledger2 = ledger_with_room()
+    ledger2.record_send("k1", "r", 0, 0)
+    ledger2.record_send("k2", "r", 0, 0)
+    ledger2.on_list(0, [msg(5, "k1"), msg(6, "k2")], MS)
+    ledger2.on_list(1, [msg(4, "x"), msg(6, "k2")], MS)  # k1 not deleted: skipped, out of order
+    assert ledger2.result()["out_of_order"] == 1
