@@ -223,7 +223,10 @@ api = Starlette(routes=[Route(routes.HEALTH, healthz)])
 # Applied in order: Reflex mounts its app (pages, static files, /_event) under
 # `api`, then SecurityHeaders wraps the lot, so every HTTP response has them.
 app = rx.App(
-    api_transformer=[api, SecurityHeaders], backend_exception_handler=backend_exception_handler
+    api_transformer=[api, SecurityHeaders],
+    backend_exception_handler=backend_exception_handler,
+    # The message list's "Jump to latest (N new)" counter (assets/message_list.js).
+    head_components=[rx.script(src="/message_list.js", defer=True)],
 )
 for _page in (home, login, signup, room):
     app.add_page(_page.page, **_page.PAGE)

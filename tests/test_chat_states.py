@@ -25,7 +25,15 @@ from blabber.state.sidebar import SidebarState
 FEATURES = (SidebarState, RoomState, ComposerState, AdminState, MessageActionsState)
 # Handlers that need no signed-in caller: Reflex's own setter, closing a
 # banner or an editor, and the recovery that establishes the caller itself.
-OPEN_TO_ANYONE = {"setvar", "dismiss_notice", "resume", "cancel_edit"}
+# Handlers that only clear what the tab shows (or read no data) need no caller.
+OPEN_TO_ANYONE = {
+    "setvar",
+    "dismiss_notice",
+    "resume",
+    "cancel_edit",
+    "cancel_reply",
+    "search_emoji",
+}
 
 
 def test_the_chat_screen_is_split_into_these_features():

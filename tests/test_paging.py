@@ -106,3 +106,35 @@ def test_nothing_is_shown_twice_or_out_of_order(feed_len, page, steps):
         assert len(ids) <= bound
         if ids and not p.has_newer:
             assert p.show_from_id == ids[-1] + 1
+
+
+# -- permalinks ---------------------------------------------------------------------
+def test_a_permalink_into_the_feed_reads_nothing_more():
+    p = Paging()
+    p.open_around(views(range(70, 81)), True, FEED, 75)
+    assert (p.messages, p.show_from_id, p.has_newer) == ([], 70, False)
+    p.open_around(views(range(40, 61)), True, FEED, 55)  # context starts before the feed
+    assert (p.messages, p.show_from_id, p.has_newer) == ([], 51, False)
+
+
+def test_a_permalink_far_back_shows_history_and_hides_the_feed():
+    p = Paging()
+    p.open_around(views(range(5, 16)), True, FEED, 10)
+    assert [m.id for m in p.messages] == list(range(5, 16))
+    assert (p.has_older, p.has_newer, p.show_from_id) == (True, True, 16)
+
+
+def test_a_permalink_whose_context_reaches_the_feed_joins_it():
+    p = Paging()
+    p.open_around(views(range(40, 56)), False, FEED, 45)
+    assert [m.id for m in p.messages] == list(range(40, 51))
+    assert (p.has_older, p.has_newer, p.show_from_id) == (False, False, 51)
+
+
+def test_the_first_unread_is_revealed_in_the_feed_only():
+    p = Paging()
+    p.open_at_newest(FEED, 10)
+    p.reveal_from(70)
+    assert p.show_from_id == 70
+    p.reveal_from(95)  # already shown: nothing moves
+    assert p.show_from_id == 70

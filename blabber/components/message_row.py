@@ -9,77 +9,219 @@ admin). A deleted message keeps its place as "This message was deleted".
 from __future__ import annotations
 
 import reflex as rx
-from reflex_base.vars.base import Var
+from reflex_base.vars.base import Var, VarData
 
-from blabber.services.views import MessageView, ReactionView
+from blabber import routes
+from blabber.components.reactions import reaction_chip, reaction_picker
+from blabber.services.views import MessageView
 from blabber.state.admin import AdminState
 from blabber.state.auth import AuthState
-from blabber.state.message_actions import COMMON_REACTIONS, MessageActionsState
+from blabber.state.chat import ChatState
+from blabber.state.composer import ComposerState
+from blabber.state.message_actions import MessageActionsState
+from blabber.state.room import RoomState
 
 ACTIONS_CLASS = "message-actions"
 # The actions stay in the tab order and the accessibility tree; only their
-# look waits for hover or focus.
+# look waits for hover or focus. They float over the row's top right corner,
+# so a grouped message (no heading of its own) has them too.
 ROW_CSS = {
-    f".{ACTIONS_CLASS}": {"opacity": 0},
+    "position": "relative",
+    f".{ACTIONS_CLASS}": {
+        "opacity": 0,
+        "position": "absolute",
+        "top": "-0.9em",
+        "right": "0.5em",
+        "background": rx.color("gray", 1),
+        "border": f"1px solid {rx.color('gray', 5)}",
+        "border_radius": "6px",
+        "padding": "2px",
+    },
     f"&:hover .{ACTIONS_CLASS}, &:focus-within .{ACTIONS_CLASS}": {"opacity": 1},
+    "&:hover": {"background": rx.color("gray", 2)},
+}
+# The list shows a day divider above the first message of each day, and one
+# heading (name and time) per run of one person's messages; the first row the
+# page shows (nothing above it to share) always has both. Rows carry the facts
+# (``data-new-day``, ``data-continued``); these rules, set on the list, decide.
+LIST_CSS = {
+    ".message-row .day-divider": {"display": "none"},
+    ".message-row[data-continued='true'] .message-header": {"display": "none"},
+    (
+        ".message-row[data-new-day='true'] .day-divider,"
+        " :not(.message-row) + .message-row .day-divider,"
+        " .message-row:first-child .day-divider"
+    ): {"display": "flex"},
+    (
+        ".message-row[data-new-day='true'] .message-header,"
+        " :not(.message-row) + .message-row .message-header,"
+        " .message-row:first-child .message-header"
+    ): {"display": "flex"},
 }
 
 
+def _js(template: str, msg: rx.Var[MessageView], var_type: type = str) -> Var:
+    """A browser-side expression over ``msg`` (``{created}``, ``{prev}``: its times)."""
+    code = template.replace("{created}", str(msg.created_at)).replace("{prev}", str(msg.prev_at))
+    return Var(_js_expr=code, _var_type=var_type, _var_data=msg._get_all_var_data())
+
+
+# In the viewer's time zone, which only the browser knows.
+_NEW_DAY = "(!{prev} || new Date({created}).toDateString() !== new Date({prev}).toDateString())"
+_DAY_LABEL = (
+    "((d) => { const now = new Date(); const y = new Date(now); y.setDate(now.getDate() - 1);"
+    " if (d.toDateString() === now.toDateString()) return 'Today';"
+    " if (d.toDateString() === y.toDateString()) return 'Yesterday';"
+    " return d.toLocaleDateString(undefined, {weekday: 'long', month: 'long', day: 'numeric',"
+    " ...(d.getFullYear() === now.getFullYear() ? {} : {year: 'numeric'})});"
+    " })(new Date({created}))"
+)
+_FULL_TIME = (
+    "new Date({created}).toLocaleString(undefined, {dateStyle: 'full', timeStyle: 'short'})"
+)
+
+
 def message_row(msg: rx.Var[MessageView]) -> rx.Component:
-    """A system line, or a person's message with its actions."""
-    return rx.cond(
-        msg.kind == "system",
-        rx.text(
-            msg.body,
-            size="1",
-            color_scheme="gray",
-            align="center",
-            width="100%",
-            data_testid="system-line",
-            key=msg.id,
+    """One row of the list: its dividers, then a system line or a person's message."""
+    return rx.box(
+        _divider(rx.text(_js(_DAY_LABEL, msg)), "day-divider"),
+        rx.cond(
+            msg.id == RoomState.unread_from_id,
+            _divider(rx.text("New messages", color=rx.color("red", 11)), "new-messages-divider"),
         ),
-        rx.box(
+        rx.cond(msg.kind == "system", _system_line(msg), _person_message(msg)),
+        class_name="message-row",
+        id="message-" + msg.id.to_string(),
+        tab_index=-1,  # a permalink or a reply's quote moves the focus here
+        custom_attrs={
+            "data-new-day": _js(_NEW_DAY, msg, bool),
+            "data-continued": msg.continued,
+            "data-highlighted": msg.id == RoomState.highlight_id,
+        },
+        background=rx.cond(msg.id == RoomState.highlight_id, rx.color("amber", 3), "transparent"),
+        border_radius="6px",
+        width="100%",
+        key=msg.id,
+    )
+
+
+def _divider(label: rx.Component, test_id: str) -> rx.Component:
+    return rx.hstack(
+        rx.separator(size="4", flex="1"),
+        label,
+        rx.separator(size="4", flex="1"),
+        class_name=test_id,
+        align="center",
+        role="separator",
+        font_size="0.75em",
+        font_weight="bold",
+        color=rx.color("gray", 11),
+        width="100%",
+        padding_y="0.4em",
+        data_testid=test_id,
+    )
+
+
+def _system_line(msg: rx.Var[MessageView]) -> rx.Component:
+    return rx.text(
+        msg.body,
+        size="1",
+        color=rx.color("gray", 11),
+        align="center",
+        width="100%",
+        data_testid="system-line",
+        key=msg.id,  # tests/test_shown.py reads the row's id here
+    )
+
+
+def _person_message(msg: rx.Var[MessageView]) -> rx.Component:
+    """Name and time (unless grouped), reply quote, text, reactions, actions."""
+    return rx.box(
+        rx.hstack(
+            rx.text(msg.author, weight="bold", size="2", data_testid="message-author"),
+            rx.el.time(
+                rx.moment(msg.created_at, format="HH:mm", local=True),
+                date_time=msg.created_at,
+                title=_js(_FULL_TIME, msg),
+                font_size="0.75em",
+                color=rx.color("gray", 11),
+                data_testid="message-time",
+            ),
+            class_name="message-header",
+            align="baseline",
+            spacing="2",
+        ),
+        rx.cond(msg.reply_to_id, _reply_quote(msg)),
+        rx.cond(
+            msg.deleted,
+            rx.text(
+                "This message was deleted",
+                size="2",
+                color=rx.color("gray", 11),
+                font_style="italic",
+                data_testid="message-deleted",
+            ),
+            rx.cond(MessageActionsState.editing_id == msg.id, _editor(msg), _body_and_mark(msg)),
+        ),
+        rx.cond(
+            ~msg.deleted & msg.reactions.bool(),  # absent from the row when empty (as_row)
             rx.hstack(
-                rx.text(msg.author, weight="bold", size="2", data_testid="message-author"),
-                rx.moment(
-                    msg.created_at,
-                    format="HH:mm",
-                    local=True,
-                    font_size="0.75em",
-                    color=rx.color("gray", 10),
-                ),
-                rx.cond(
-                    msg.edited & ~msg.deleted, rx.text("(edited)", size="1", color_scheme="gray")
-                ),
-                rx.spacer(),
-                rx.cond(~msg.deleted, _actions(msg)),
-                align="baseline",
-                spacing="2",
-                width="100%",
+                rx.foreach(msg.reactions, lambda r: reaction_chip(msg, r)),
+                spacing="1",
+                wrap="wrap",
+                padding_top="0.25em",
             ),
-            rx.cond(
-                msg.deleted,
-                rx.text(
-                    "This message was deleted",
-                    size="2",
-                    color_scheme="gray",
-                    font_style="italic",
-                    data_testid="message-deleted",
-                ),
-                rx.cond(MessageActionsState.editing_id == msg.id, _editor(msg), _body(msg)),
+        ),
+        rx.cond(~msg.deleted, _actions(msg)),
+        style=ROW_CSS,
+        padding="0.15em 0.5em",
+        width="100%",
+        data_testid="message",
+        key=msg.id,  # tests/test_shown.py reads the row's id here
+    )
+
+
+def _reply_quote(msg: rx.Var[MessageView]) -> rx.Component:
+    """A reply's short quote of its original; a click shows the original."""
+    return rx.el.button(
+        rx.icon("reply", size=12, aria_hidden="true"),
+        rx.cond(
+            msg.reply_deleted,
+            rx.text("Original message deleted", font_style="italic"),
+            rx.fragment(
+                rx.text(msg.reply_author, weight="bold"),
+                rx.text(msg.reply_excerpt, truncate=True),
             ),
-            rx.cond(
-                ~msg.deleted,
-                rx.hstack(
-                    rx.foreach(msg.reactions, lambda r: _chip(msg, r)),
-                    spacing="1",
-                    wrap="wrap",
-                ),
-            ),
-            width="100%",
-            css=ROW_CSS,
-            data_testid="message",
-            key=msg.id,
+        ),
+        on_click=RoomState.show_message(msg.reply_to_id),
+        aria_label=rx.cond(
+            msg.reply_deleted,
+            "Original message deleted",
+            "Show the original message by " + msg.reply_author,
+        ),
+        disabled=msg.reply_deleted,
+        display="flex",
+        align_items="center",
+        gap="0.4em",
+        max_width="100%",
+        font_size="0.8em",
+        color=rx.color("gray", 11),
+        background="none",
+        border="none",
+        border_left=f"3px solid {rx.color('gray', 6)}",
+        padding="0 0.5em",
+        margin_y="0.2em",
+        cursor="pointer",
+        data_testid="reply-quote",
+    )
+
+
+def _body_and_mark(msg: rx.Var[MessageView]) -> rx.Component:
+    return rx.box(
+        _body(msg),
+        rx.cond(
+            msg.edited,
+            rx.text("(edited)", size="1", color=rx.color("gray", 11), data_testid="edited-mark"),
         ),
     )
 
@@ -97,38 +239,30 @@ def _body(msg: rx.Var[MessageView]) -> rx.Component:
 def _actions(msg: rx.Var[MessageView]) -> rx.Component:
     mine = msg.author == AuthState.username
     return rx.hstack(
-        rx.popover.root(
-            rx.popover.trigger(_action_button("smile-plus", "React")),
-            rx.popover.content(
-                rx.hstack(
-                    *[
-                        rx.popover.close(
-                            rx.button(
-                                emoji,
-                                on_click=MessageActionsState.toggle_reaction(msg.id, emoji),
-                                aria_label=f"React with {emoji}",
-                                variant="soft",
-                                color_scheme="gray",
-                                size="2",
-                            )
-                        )
-                        for emoji in COMMON_REACTIONS
-                    ],
-                    spacing="1",
-                    wrap="wrap",
-                    max_width="16em",
-                ),
-                size="1",
-            ),
-        ),
+        _action_button("reply", "Reply", on_click=ComposerState.start_reply(msg.id)),
+        reaction_picker(msg),
         rx.cond(
             mine,
             _action_button("pencil", "Edit", on_click=MessageActionsState.start_edit(msg.id)),
         ),
         rx.cond(mine | AdminState.is_admin, _delete(msg)),
+        _action_button("link", "Copy link", on_click=_copy_link(msg)),
         class_name=ACTIONS_CLASS,
         spacing="1",
     )
+
+
+def _copy_link(msg: rx.Var[MessageView]) -> list:
+    """``Copy link``: the message's permalink (``routes.message_path``), built in the browser."""
+    url = Var(
+        _js_expr=(
+            f"window.location.origin + '/rooms/' + encodeURIComponent({ChatState.room_name!s})"
+            f" + '?{routes.MESSAGE_PARAM}=' + {msg.id!s}"
+        ),
+        _var_type=str,
+        _var_data=VarData.merge(ChatState.room_name._get_all_var_data(), msg._get_all_var_data()),
+    )
+    return [rx.set_clipboard(url), rx.toast.success("Link copied", duration=2000)]
 
 
 def _action_button(icon: str, label: str, **props) -> rx.Component:
@@ -202,20 +336,3 @@ def _editor(msg: rx.Var[MessageView]) -> rx.Component:
 
 def _one_arg(event: rx.Var) -> list[rx.Var]:
     return [event]
-
-
-def _chip(msg: rx.Var[MessageView], reaction: rx.Var[ReactionView]) -> rx.Component:
-    """``👍 2``: who reacted on hover; a click toggles my own reaction."""
-    mine = reaction.users.contains(AuthState.username)
-    label = reaction.emoji + " " + reaction.count.to_string()
-    return rx.button(
-        label,
-        on_click=MessageActionsState.toggle_reaction(msg.id, reaction.emoji),
-        aria_label=label,
-        aria_pressed=rx.cond(mine, "true", "false"),
-        title=reaction.users.join(", "),
-        variant=rx.cond(mine, "soft", "outline"),
-        size="1",
-        radius="full",
-        data_testid="reaction-chip",
-    )

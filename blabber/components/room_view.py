@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex_base.vars.base import Var, VarData
 
 from blabber.components.common import error_text
-from blabber.components.message_row import message_row
+from blabber.components.message_row import LIST_CSS, message_row
 from blabber.services.views import MessageView
 from blabber.state.chat import ChatState
 from blabber.state.composer import ComposerState
@@ -47,6 +48,101 @@ def _list_button(label: str, on_click, variant: str, loading=False) -> rx.Compon
     return rx.center(
         rx.button(label, on_click=on_click, loading=loading, variant=variant, size="1"),
         width="100%",
+    )
+
+
+def _composer_box() -> rx.Component:
+    """The message textarea: Enter sends, Shift+Enter adds a line.
+
+    In an empty composer, Up-arrow edits my last message; Escape drops a reply.
+    """
+    box = rx.text_area(
+        placeholder="Message #"
+        + ChatState.room_name
+        + " (Enter to send, Shift+Enter for a new line)",
+        name="body",
+        id="composer",
+        # A new textarea per room: a draft must never follow the
+        # user into another room and get posted there.
+        key=ChatState.room_name,
+        aria_label="Message",
+        enter_key_submit=True,
+        on_change=ComposerState.typing.throttle(1500),
+        rows="2",
+        resize="vertical",
+        width="100%",
+        max_length=20000,
+    )
+    edit_last = _handler(MessageActionsState.edit_last)
+    cancel_reply = _handler(ComposerState.cancel_reply)
+    # Reflex allows one key handler: Enter-to-send's, extended here.
+    box.custom_attrs["on_key_down"] = Var(
+        _js_expr=(
+            "(e) => ((e.key === 'ArrowUp' && !e.shiftKey && e.target.value === '')"
+            f" ? (e.preventDefault(), ({edit_last!s})(e))"
+            f" : e.key === 'Escape' ? ({cancel_reply!s})(e)"
+            " : enterKeySubmitOnKeyDown(e, true))"
+        ),
+        _var_data=VarData.merge(edit_last._get_all_var_data(), cancel_reply._get_all_var_data()),
+    )
+    return box
+
+
+def _handler(event) -> Var:
+    return Var.create(rx.EventChain.create([event], args_spec=lambda e: [e]))
+
+
+def _replying_to() -> rx.Component:
+    """``Replying to <author>`` above the composer, with ``Cancel reply``."""
+    return rx.cond(
+        ComposerState.reply_to_id,
+        rx.hstack(
+            rx.icon("reply", size=14, aria_hidden="true"),
+            rx.text("Replying to ", rx.text.strong(ComposerState.reply_author), size="1"),
+            rx.text(
+                ComposerState.reply_excerpt, size="1", color=rx.color("gray", 11), truncate=True
+            ),
+            rx.spacer(),
+            rx.icon_button(
+                rx.icon("x", size=14),
+                on_click=ComposerState.cancel_reply,
+                aria_label="Cancel reply",
+                title="Cancel reply",
+                variant="ghost",
+                size="1",
+                type="button",
+            ),
+            align="center",
+            width="100%",
+            data_testid="replying-to",
+        ),
+    )
+
+
+def jump_to_latest_button() -> rx.Component:
+    """``Jump to latest (N new)``: shown by assets/message_list.js while scrolled up.
+
+    The script counts messages that arrive below the view and writes the count
+    into ``data-count`` (the label's "(N new)" reads it); React never sets
+    that attribute, so it does not undo it.
+    """
+    return rx.center(
+        rx.button(
+            "Jump to latest",
+            id="jump-latest",
+            type="button",
+            size="1",
+            radius="full",
+            style={
+                "&:not([data-count])": {"display": "none"},
+                "&::after": {"content": "' (' attr(data-count) ' new)'"},
+            },
+        ),
+        position="relative",
+        height="0",
+        top="-2.5em",
+        width="100%",
+        z_index="1",
     )
 
 
@@ -104,14 +200,17 @@ def room_view() -> rx.Component:
                     RoomState.has_newer,
                     _list_button("Jump to latest messages", RoomState.jump_to_latest, "soft"),
                 ),
-                spacing="3",
+                spacing="1",
                 width="100%",
                 padding="1em",
+                style=LIST_CSS,
             ),
             flex="1",
             width="100%",
+            id="message-list",
             data_testid="message-list",
         ),
+        jump_to_latest_button(),
         rx.box(
             rx.text(
                 rx.cond(FEED_SHOWN, FeedState.typing_text, ""),
@@ -127,25 +226,10 @@ def room_view() -> rx.Component:
                 error_text(RoomState.room_error, "room-error"),
                 error_text(MessageActionsState.action_error, "action-error"),
                 error_text(ComposerState.composer_error, "composer-error"),
+                _replying_to(),
                 rx.hstack(
                     rx.el.input(type="hidden", name="client_id", value=ComposerState.draft_id),
-                    rx.text_area(
-                        placeholder="Message #"
-                        + ChatState.room_name
-                        + " (Enter to send, Shift+Enter for a new line)",
-                        name="body",
-                        id="composer",
-                        # A new textarea per room: a draft must never follow the
-                        # user into another room and get posted there.
-                        key=ChatState.room_name,
-                        aria_label="Message",
-                        enter_key_submit=True,
-                        on_change=ComposerState.typing.throttle(1500),
-                        rows="2",
-                        resize="vertical",
-                        width="100%",
-                        max_length=20000,
-                    ),
+                    _composer_box(),
                     rx.button("Send", type="submit", loading=ComposerState.sending, size="3"),
                     width="100%",
                     align="end",

@@ -52,6 +52,32 @@ class Paging:
         shown = list(feed_ids)[-page:] if page > 0 else []
         self.show_from_id = shown[0] if shown else 0
 
+    def open_around(
+        self, rows: Sequence[MessageView], has_older: bool, feed_ids: Sequence[int], target: int
+    ) -> None:
+        """A permalink: show ``target`` in its context (``rows``, read around it).
+
+        A message still in the feed costs nothing more: the feed is shown from
+        ``rows``' oldest message on. An older one shows ``rows`` as history;
+        when they stop short of the feed, the feed waits behind "Jump to
+        latest messages".
+        """
+        first_feed = feed_ids[0] if feed_ids else None
+        self.has_newer = False
+        if first_feed is not None and target >= first_feed:
+            self.messages, self.has_older = [], False
+            self.show_from_id = min((m.id for m in rows if m.id >= first_feed), default=target)
+            return
+        self.messages = [m for m in rows if first_feed is None or m.id < first_feed]
+        self.has_older = has_older
+        self.has_newer = len(self.messages) == len(rows) and first_feed is not None
+        self.show_from_id = self.after_history()
+
+    def reveal_from(self, message_id: int) -> None:
+        """Show the feed from ``message_id`` on too (no history held): e.g. the first unread."""
+        if not self.messages and 0 < message_id < self.show_from_id:
+            self.show_from_id = message_id
+
     # -- a reconnect ----------------------------------------------------------------
     def catch_up_in_feed(self, feed_ids: Sequence[int], seen: int) -> bool:
         """Show every feed message after ``seen``; False when the gap reaches past the feed.

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from blabber.models import Membership, Message, MessageKind, Reaction, Role, utcnow
 from blabber.realtime import events
 from blabber.services.errors import NotAllowed, NotFound, ServiceError
-from blabber.services.message_views import view_of
+from blabber.services.message_views import excerpt, view_of
 from blabber.services.messages import validate_body
 from blabber.services.outbox import publish_on_commit
 from blabber.services.room_order import next_change
@@ -25,6 +25,7 @@ from blabber.services.views import MessageView
 from blabber.settings import Settings, get_settings
 
 GONE = "That message no longer exists"
+MAX_REQUOTED = 20  # replies re-sent live when their original changes
 
 
 def edit_message(
@@ -44,8 +45,9 @@ def edit_message(
     text = validate_body(body, settings or get_settings())
     if text == msg.body:
         return view_of(session, msg)  # nothing changed: no new version
+    first_line = excerpt(msg.body)
     msg.body, msg.edited_at = text, utcnow()
-    return publish_change(session, msg)
+    return publish_change(session, msg, quoted=excerpt(text) != first_line)
 
 
 def delete_message(session: Session, user_id: int, message_id: object) -> MessageView:
@@ -56,7 +58,7 @@ def delete_message(session: Session, user_id: int, message_id: object) -> Messag
         raise NotAllowed("You can only delete your own messages")
     msg.body, msg.deleted_at = "", utcnow()
     session.exec(sa.delete(Reaction).where(col(Reaction.message_id) == msg.id))
-    return publish_change(session, msg)
+    return publish_change(session, msg, quoted=True)
 
 
 def message_in_my_room(
@@ -81,8 +83,28 @@ def message_in_my_room(
         raise NotFound(GONE) from None
 
 
-def publish_change(session: Session, msg: Message) -> MessageView:
-    """Give ``msg`` the room's next change number, commit, and publish its new view after commit."""
+def publish_change(session: Session, msg: Message, *, quoted: bool = False) -> MessageView:
+    """Give ``msg`` the room's next change number, commit, and publish its new view after commit.
+
+    ``quoted``: the change alters what replies quote of it (its first line,
+    or that it is gone), so its newest :data:`MAX_REQUOTED` replies get a
+    new version too; older ones show the new quote when next loaded.
+    """
+    view = _new_version(session, msg)
+    if quoted:
+        replies = session.exec(
+            select(Message)
+            .where(col(Message.reply_to_id) == msg.id, col(Message.deleted_at).is_(None))
+            .order_by(col(Message.id).desc())
+            .limit(MAX_REQUOTED)
+        ).all()
+        for reply in sorted(replies, key=lambda m: m.id or 0):
+            _new_version(session, reply)
+    session.commit()
+    return view
+
+
+def _new_version(session: Session, msg: Message) -> MessageView:
     msg.seq = next_change(session, msg.room_id)
     session.add(msg)
     session.flush()
@@ -96,5 +118,4 @@ def publish_change(session: Session, msg: Message) -> MessageView:
             data=view.as_row(),
         ),
     )
-    session.commit()
     return view

@@ -1,14 +1,16 @@
-"""Building :class:`MessageView` rows: reply quotes and reactions loaded per page, not per row."""
+"""Building :class:`MessageView` rows: quotes, reactions and grouping read per page, not per row."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from sqlmodel import Session, col, select
 
-from blabber.models import Message, Reaction, User
-from blabber.services.views import MessageView, ReactionView
+from blabber.models import Message, MessageKind, Reaction, User
+from blabber.services.views import GROUP_SECONDS, MessageView, ReactionView
 
 EXCERPT_CHARS = 80  # a reply's quote: the original's first line, cut here
 REACTION_NAMES = 50  # names listed per emoji (the hover); the count is always exact
@@ -23,15 +25,25 @@ def excerpt(body: str) -> str:
 def views_of(
     session: Session, rows: Sequence[tuple[Message, str | None]], *, new: bool = False
 ) -> list[MessageView]:
-    """Views of ``(message, author name)`` rows, in the given order (two extra queries at most).
+    """Views of ``(message, author name)`` rows (three extra queries at most).
 
+    ``rows`` are consecutive messages of one room, oldest first: one message,
+    or one page of history. Each row's predecessor is the row before it; the
+    first one's is read from the database.
     ``new``: the rows were just inserted, so they have no reactions to read.
     """
+    if not rows:
+        return []
     ids = [m.id for m, _ in rows if m.id is not None]
     reply_ids = {m.reply_to_id for m, _ in rows if m.reply_to_id}
     reactions = {} if new else _reactions(session, ids)
     originals = _originals(session, reply_ids)
-    return [_view(m, name, reactions.get(m.id or 0, []), originals) for m, name in rows]
+    previous = _predecessor(session, rows[0][0])
+    views = []
+    for msg, name in rows:
+        views.append(_view(msg, name, reactions.get(msg.id or 0, []), originals, previous))
+        previous = _Neighbour(msg.kind, msg.author_id, msg.created_at)
+    return views
 
 
 def view_of(session: Session, message: Message, *, new: bool = False) -> MessageView:
@@ -45,6 +57,7 @@ def _view(
     author: str | None,
     reactions: list[ReactionView],
     originals: dict[int, tuple[str, str, bool]],
+    previous: _Neighbour | None,
 ) -> MessageView:
     # A reply whose original row is missing reads as deleted (rows are never removed).
     quote = originals.get(msg.reply_to_id, ("", "", True)) if msg.reply_to_id else ("", "", False)
@@ -65,7 +78,41 @@ def _view(
         reply_excerpt=reply_excerpt,
         reply_deleted=reply_deleted,
         reactions=[] if msg.deleted_at is not None else reactions,
+        continued=_continues(previous, msg),
+        prev_at=previous.created_at.isoformat() if previous is not None else "",
     )
+
+
+class _Neighbour(NamedTuple):
+    """What grouping needs of the message before one: not its (possibly long) text."""
+
+    kind: str
+    author_id: int | None
+    created_at: dt.datetime
+
+
+def _continues(previous: _Neighbour | None, msg: Message) -> bool:
+    """Whether ``msg`` goes under ``previous``'s heading: one person's, close in time."""
+    return (
+        previous is not None
+        and msg.kind == previous.kind == MessageKind.USER.value
+        and msg.author_id is not None
+        and msg.author_id == previous.author_id
+        and (msg.created_at - previous.created_at).total_seconds() <= GROUP_SECONDS
+    )
+
+
+def _predecessor(session: Session, msg: Message) -> _Neighbour | None:
+    """The message just before ``msg`` in its room (one indexed lookup)."""
+    if msg.id is None:
+        return None
+    row = session.exec(
+        select(Message.kind, Message.author_id, Message.created_at)
+        .where(Message.room_id == msg.room_id, col(Message.id) < msg.id)
+        .order_by(col(Message.id).desc())
+        .limit(1)
+    ).first()
+    return _Neighbour(*row) if row is not None else None
 
 
 def _reactions(session: Session, message_ids: list[int]) -> dict[int, list[ReactionView]]:

@@ -26,6 +26,7 @@ from blabber.settings import Settings, get_settings
 
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 MAX_PAGE = 100
+LINK_GONE = "That message is not in this room"
 
 
 def validate_body(body: str, settings: Settings) -> str:
@@ -179,6 +180,66 @@ def messages_before(
     """Up to ``limit`` messages older than ``before_id``, oldest first; members only."""
     require_member(session, user_id, room_id)
     return _page(session, room_id, [col(Message.id) < int(before_id)], limit)
+
+
+def message_context(
+    session: Session, user_id: int, room_id: int, message_id: object, around: int
+) -> tuple[list[MessageView], bool]:
+    """A permalink's page: the message with up to ``around`` messages either side.
+
+    Returns the rows oldest first and whether anything is older. Members
+    only, and only a message of this room: any other id is "not found", so
+    a crafted link learns nothing about messages elsewhere.
+    """
+    require_member(session, user_id, room_id)
+    if not isinstance(message_id, int) or isinstance(message_id, bool):
+        raise NotFound(LINK_GONE)
+    target = session.get(Message, message_id)
+    if target is None or target.room_id != room_id:
+        raise NotFound(LINK_GONE)
+    around = max(1, min(int(around), MAX_PAGE // 2))
+    before = _page(session, room_id, [col(Message.id) < message_id], around + 1)
+    after = session.exec(
+        select(Message, User.username)
+        .join(User, col(User.id) == Message.author_id, isouter=True)
+        .where(Message.room_id == room_id, col(Message.id) >= message_id)
+        .order_by(col(Message.id))
+        .limit(around + 1)
+    ).all()
+    rows = [*before[-around:], *views_of(session, list(after))]
+    return rows, len(before) > around
+
+
+def reply_preview(session: Session, user_id: int, message_id: object) -> MessageView:
+    """The message a member starts replying to (the composer's ``Replying to <author>``)."""
+    if not isinstance(message_id, int) or isinstance(message_id, bool):
+        raise NotFound("That message cannot be replied to")
+    msg = session.get(Message, message_id)
+    if msg is None:
+        raise NotFound("That message cannot be replied to")
+    require_member(session, user_id, msg.room_id)
+    if msg.kind != MessageKind.USER.value:
+        raise ServiceError("That message cannot be replied to")
+    if msg.deleted_at is not None:
+        raise ServiceError("That message was deleted")
+    return view_of(session, msg)
+
+
+def my_last_message_id(session: Session, user_id: int, room_id: int) -> int:
+    """My newest message in a room that is still there (Up-arrow edits it); 0 for none."""
+    require_member(session, user_id, room_id)
+    found = session.exec(
+        select(Message.id)
+        .where(
+            Message.room_id == room_id,
+            Message.author_id == user_id,
+            Message.kind == MessageKind.USER.value,
+            col(Message.deleted_at).is_(None),
+        )
+        .order_by(col(Message.id).desc())
+        .limit(1)
+    ).first()
+    return found or 0
 
 
 def mark_read_many(session: Session, marks: dict[tuple[int, int], int]) -> None:

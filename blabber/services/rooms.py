@@ -195,8 +195,12 @@ def room_for_member(session: Session, user_id: int, name: str) -> RoomSummary:
     room = find_room(session, clean)
     if room is None:
         raise NotFound("No such room")
-    require_member(session, user_id, room.id)  # type: ignore[arg-type]
-    return RoomSummary(id=room.id, name=room.name)  # type: ignore[arg-type]
+    membership = require_member(session, user_id, room.id)  # type: ignore[arg-type]
+    return RoomSummary(
+        id=room.id,  # type: ignore[arg-type]
+        name=room.name,
+        last_read_id=membership.last_read_message_id,
+    )
 
 
 def list_my_rooms(session: Session, user_id: int) -> list[RoomSummary]:

@@ -26,6 +26,14 @@ class MessageView:
     A reply carries a short quote of its original (``reply_*``), or
     ``reply_deleted`` when the original is gone. A deleted message has an
     empty body and no reactions.
+
+    ``continued`` and ``prev_at`` describe the message just before it in
+    the room (facts that never change: rows are never removed), so the page
+    groups and divides the list row by row whatever part of it it shows:
+    ``continued`` when both are one person's and at most
+    :data:`GROUP_SECONDS` apart (the name and time are shown once),
+    ``prev_at`` its time, for the day divider the browser draws in the
+    viewer's own time zone.
     """
 
     id: int
@@ -43,6 +51,8 @@ class MessageView:
     reply_excerpt: str = ""
     reply_deleted: bool = False
     reactions: list[ReactionView] = dataclasses.field(default_factory=list)
+    continued: bool = False
+    prev_at: str = ""  # ISO 8601 UTC of the message before it in the room ("" for the first)
 
     def as_row(self) -> dict:
         """The JSON form for events and feed packets.
@@ -79,7 +89,11 @@ OPTIONAL_MESSAGE_FIELDS = (
     "reply_excerpt",
     "reply_deleted",
     "reactions",
+    "continued",
+    "prev_at",
 )
+
+GROUP_SECONDS = 5 * 60  # one author's consecutive messages this close share a heading
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,6 +103,7 @@ class RoomSummary:
     id: int
     name: str
     unread: int = 0
+    last_read_id: int = 0  # my read mark: the newest message I have been shown
 
 
 @dataclasses.dataclass(frozen=True)

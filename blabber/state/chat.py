@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from blabber import db, routes
 from blabber.realtime.hub import Hub, get_hub
@@ -198,4 +199,23 @@ def resume_or_log_in():
     """What a chat action answers a tab without a verified user: try its stored session first."""
     return rx.call_script(
         f"localStorage.getItem({json.dumps(SESSION_STORAGE_KEY)}) || ''", callback=ChatState.resume
+    )
+
+
+def scroll_to_message(message_id: int) -> EventSpec:
+    """Scroll the list to a message once it is on the page, and keep it there a moment.
+
+    The row may render a moment after this arrives, and the list's
+    auto-scroll may still move to the end as the rest of the page renders;
+    so the script waits for the row, then centres it a few times over
+    half a second.
+    """
+    return rx.call_script(
+        "(() => { let n = 0; const go = () => {"
+        f" const el = document.getElementById('message-{int(message_id)}');"
+        " if (!el) { if (n++ < 60) setTimeout(go, 50); return; }"
+        " el.focus({preventScroll: true});"
+        " const centre = () => el.scrollIntoView({block: 'center'});"
+        " for (const ms of [0, 100, 250, 500]) setTimeout(centre, ms);"
+        " }; go(); })()"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import time
 import uuid
@@ -12,6 +13,7 @@ import reflex as rx
 from blabber import db
 from blabber.realtime.runtime import runtime
 from blabber.services import messages, typing_notices
+from blabber.services.message_views import excerpt
 from blabber.settings import get_settings
 from blabber.state.chat import FAILED, Caller, ChatState, signed_in
 
@@ -30,6 +32,10 @@ class ComposerState(ChatState):
     draft_id: str = ""
     composer_error: str = ""
     sending: bool = False
+    # ``Reply``: the message the next send answers ("Replying to <author>").
+    reply_to_id: int = 0
+    reply_author: str = ""
+    reply_excerpt: str = ""
 
     _typing_sent_at: float = 0.0
 
@@ -38,6 +44,32 @@ class ComposerState(ChatState):
 
     def _room_closed(self) -> None:
         self.composer_error = ""  # an error about another room's draft
+        self._set_reply(0, "", "")
+
+    def _set_reply(self, message_id: int, author: str, excerpt: str) -> None:
+        if self.reply_to_id != message_id:  # an equal assignment still sends a delta
+            self.reply_to_id, self.reply_author, self.reply_excerpt = message_id, author, excerpt
+
+    @rx.event
+    @signed_in(room=True)
+    async def start_reply(self, me: Caller, message_id: int):
+        """``Reply``: the composer answers this message (a member's, in a room of mine)."""
+        self.composer_error = ""
+        view = await self._call(
+            "composer_error", SEND_DOWN, messages.reply_preview, me.user_id, message_id
+        )
+        if view is FAILED:
+            return
+        if view.room_id != me.room_id:
+            self.composer_error = "That message is in another room"
+            return
+        self._set_reply(view.id, view.author, excerpt(view.body))
+        yield rx.set_focus("composer")
+
+    @rx.event
+    def cancel_reply(self):
+        """The reply's ``Cancel reply``: the next message answers nothing."""
+        self._set_reply(0, "", "")
 
     @rx.event
     @signed_in
@@ -53,7 +85,8 @@ class ComposerState(ChatState):
         client_id = str(form_data.get("client_id") or self.draft_id or uuid.uuid4().hex)
         self.sending = True
         yield  # the browser shows "Sending…" while the service runs
-        mine, send = (me.user_id, me.room_id), messages.send_message
+        mine = (me.user_id, me.room_id)
+        send = functools.partial(messages.send_message, reply_to_id=self.reply_to_id)
         view = await self._call("composer_error", SEND_DOWN, send, *mine, body, client_id)
         self.sending = False
         if view is FAILED:
@@ -63,7 +96,12 @@ class ComposerState(ChatState):
         except Exception:  # stored; the broker (or a reload) shows it
             log.exception("showing a stored message while the broker is down failed")
         self.draft_id = uuid.uuid4().hex
-        yield rx.set_value("composer", "")
+        self._set_reply(0, "", "")
+        # My own message: the list goes to its end to show it (assets/message_list.js).
+        yield [
+            rx.set_value("composer", ""),
+            rx.call_script("window.blabberScrollToLatest && window.blabberScrollToLatest()"),
+        ]
 
     @rx.event
     @signed_in(room=True)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from blabber.services import message_changes, reactions
-from blabber.state.chat import FAILED, Caller, ChatState, signed_in
+from blabber.services import emoji_names, message_changes, messages, reactions
+from blabber.state.chat import FAILED, Caller, ChatState, scroll_to_message, signed_in
 
 CHANGE_DOWN = "Could not change the message right now; try again"
 # The picker's choices; any single emoji is accepted by the service.
@@ -24,9 +24,30 @@ class MessageActionsState(ChatState):
 
     editing_id: int = 0
     action_error: str = ""
+    # The React picker's search results: (emoji, name), at most MAX_RESULTS.
+    emoji_matches: list[tuple[str, str]] = []
 
     def _room_closed(self) -> None:
         self.editing_id, self.action_error = 0, ""
+
+    @rx.event
+    @signed_in(room=True)
+    async def edit_last(self, me: Caller):
+        """Up-arrow in the empty composer: edit my newest message in this room."""
+        self.action_error = ""
+        last = await self._call(
+            "action_error", CHANGE_DOWN, messages.my_last_message_id, me.user_id, me.room_id
+        )
+        if last is not FAILED and last:
+            self.editing_id = last
+            yield scroll_to_message(last)
+
+    @rx.event
+    def search_emoji(self, query: str):
+        """The picker's ``Search emoji`` box: emoji whose name matches (no I/O, bounded)."""
+        found = emoji_names.search_emoji(query)
+        if found != self.emoji_matches:
+            self.emoji_matches = found
 
     @rx.event
     @signed_in(room=True)

@@ -24,7 +24,7 @@ from blabber.services.errors import NotAllowed, NotFound, ServiceError
 from blabber.services.views import MessageView
 from blabber.settings import get_settings
 from blabber.state.admin import AdminState
-from blabber.state.chat import FAILED, Caller, ChatState, signed_in
+from blabber.state.chat import FAILED, Caller, ChatState, scroll_to_message, signed_in
 from blabber.state.composer import ComposerState
 from blabber.state.feed import FeedState
 from blabber.state.sidebar import SidebarState
@@ -34,6 +34,7 @@ PAGED_WINDOW_FACTOR = 4  # paged-in history may hold this many windows
 OPEN_DOWN = "Could not open the room right now; try again in a moment"
 OLDER_DOWN = "Could not load older messages right now; try again"
 LEAVE_DOWN = "Could not leave right now; try again in a moment"
+CONTEXT = 25  # a permalink shows this many messages either side of its message
 
 
 class RoomState(ChatState):
@@ -51,12 +52,17 @@ class RoomState(ChatState):
     loading_room: bool = False
     loading_older: bool = False
     room_error: str = ""
+    # The message a permalink or a reply's quote points at, shown highlighted.
+    highlight_id: int = 0
+    # The first message I had not read when I opened the room ("New messages").
+    unread_from_id: int = 0
 
     _seen_used: str = ""  # the last catch-up cursor acted on (see _load_room)
 
     def _room_closed(self) -> None:
         self._set_paging(Paging())
         self.room_error = ""
+        self.highlight_id = self.unread_from_id = 0
 
     # -- opening -------------------------------------------------------------
     @rx.event
@@ -88,7 +94,7 @@ class RoomState(ChatState):
         self._room_id, self.room_name = room.id, room.name
         sidebar.notice = ""  # e.g. an earlier "not a member" that no longer applies
         try:
-            await self._load_room(me.user_id, sidebar)
+            await self._load_room(me.user_id, sidebar, room.last_read_id)
             # This tab's own view (how far back it shows) reaches the browser
             # before the feed does, so the feed never flashes unfiltered.
             yield
@@ -104,21 +110,46 @@ class RoomState(ChatState):
             log.exception("opening a room failed")
             sidebar.notice = OPEN_DOWN
         self.loading_room = False
+        if self.highlight_id:
+            yield scroll_to_message(self.highlight_id)
 
-    async def _load_room(self, user_id: int, sidebar: SidebarState) -> None:
+    async def _load_room(self, user_id: int, sidebar: SidebarState, last_read: int) -> None:
         feed = await runtime().open_feed(self._room_id, self.room_name)
         paging = Paging()
         paging.open_at_newest(feed.ids(), get_settings().history_page_size)
-        self._set_paging(paging)
+        self.unread_from_id = _first_unread(feed, last_read)
         # The browser's catch-up cursor arrives with each (re)hydrate. Use each
         # value once: navigating away and back is not a reconnect.
         marker = (await self.get_state(FeedState)).seen
         seen = parse_seen_marker(marker, self._room_id) if marker != self._seen_used else 0
         self._seen_used = marker
-        if seen:
+        linked = routes.linked_message_id(self.router.url.query_parameters)
+        if linked:
+            await self._open_at_message(user_id, feed, linked, paging)
+        elif seen:
+            self._set_paging(paging)
             await self._catch_up(user_id, feed, seen)
+        else:
+            paging.reveal_from(self.unread_from_id)  # all that is new, when the feed has it
+            self._set_paging(paging)
         await (await self.get_state(AdminState))._refresh(user_id)
         await sidebar._refresh_rooms(user_id)
+
+    async def _open_at_message(
+        self, user_id: int, feed: RoomFeed, message_id: int, paging: Paging
+    ) -> None:
+        """Show ``message_id`` highlighted in its context (a permalink, a reply's quote)."""
+        try:
+            rows, has_older = await db.run_in_session(
+                messages.message_context, user_id, self._room_id, message_id, CONTEXT
+            )
+        except NotFound as err:
+            self.room_error = err.message
+            self._set_paging(paging)
+            return
+        paging.open_around(rows, has_older, feed.ids(), message_id)
+        self._set_paging(paging)
+        self.highlight_id = message_id
 
     async def _catch_up(self, user_id: int, feed: RoomFeed, seen: int) -> None:
         """Back after a disconnect: show every message after ``seen``, none twice.
@@ -172,6 +203,36 @@ class RoomState(ChatState):
         paging = Paging()
         paging.open_at_newest(feed.ids() if feed else [], get_settings().history_page_size)
         self._set_paging(paging)
+        self.highlight_id = 0
+
+    @rx.event
+    @signed_in(room=True)
+    async def show_message(self, me: Caller, message_id: int):
+        """A reply's quote: bring its original into view, highlighted.
+
+        Already on the page, it is only scrolled to; otherwise the page
+        shows it in its context, read from the database (members only).
+        """
+        if not isinstance(message_id, int) or isinstance(message_id, bool) or message_id <= 0:
+            return
+        self.room_error = ""
+        paging, feed = self._paging(), runtime().feed_of(self._room_id)
+        feed_ids = feed.ids() if feed is not None else []
+        on_page = any(m.id == message_id for m in paging.messages) or (
+            not paging.has_newer and message_id >= paging.show_from_id and message_id in feed_ids
+        )
+        if not on_page:
+            if feed is None:
+                return  # the feed is reloading (the room reopens)
+            try:
+                await self._open_at_message(me.user_id, feed, message_id, paging)
+            except Exception:
+                log.exception("showing a message failed")
+                self.room_error = OLDER_DOWN
+                return
+        if not self.room_error:
+            self.highlight_id = message_id
+            yield scroll_to_message(message_id)
 
     async def _still_member(self, me: Caller) -> bool:
         """Whether the caller is a member of the open room now (asked of the database).
@@ -254,6 +315,14 @@ class RoomState(ChatState):
         """
         if (hub := self._my_hub()) is not None:
             hub.set_history(self._token(), history=bool(paging.messages), paged=paging.paged)
+
+
+def _first_unread(feed: RoomFeed, last_read: int) -> int:
+    """The first feed message after my read mark; 0 if none, or if it is older than the feed."""
+    ids = feed.ids()
+    if not ids or last_read >= ids[-1] or (last_read < ids[0] - 1 and feed.has_older):
+        return 0
+    return next(i for i in ids if i > last_read)
 
 
 def _not_a_member_notice(name: str) -> str:

@@ -23,12 +23,8 @@ from tests.support import appserver
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
 # The server runs with production defaults except cheap bcrypt (each sign-up
-# costs ~250 ms at cost 12 on a small CI box) and the feed window below.
-SERVER_ENV = {
-    "BLABBER_BCRYPT_ROUNDS": "4",
-    # A small per-tab window (paging back holds 4x: 40) so paging past it is quick to exercise.
-    "BLABBER_MESSAGE_WINDOW": "10",
-}
+# costs ~250 ms at cost 12 on a small CI box): what the tests pass is what ships.
+SERVER_ENV = {"BLABBER_BCRYPT_ROUNDS": "4"}
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -40,13 +36,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of a running Blabber (production build, fresh SQLite database)."""
-    port = appserver.free_port()
-    web_dir = appserver.build_frontend(port)
+def e2e_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The browser tests' SQLite database (tests seed long histories into it directly)."""
     db_path: Path = tmp_path_factory.mktemp("e2e") / "blabber.db"
     url = f"sqlite:///{db_path}"
     appserver.migrate(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def app_url(e2e_database_url: str) -> Iterator[str]:
+    """Base URL of a running Blabber (production build, fresh SQLite database)."""
+    port = appserver.free_port()
+    web_dir = appserver.build_frontend(port)
+    url = e2e_database_url
     server = appserver.start_server(
         web_dir, port=port, database_url=url, extra_env=SERVER_ENV, name="e2e"
     )

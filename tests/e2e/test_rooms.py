@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e import ui
+from tests.e2e import seed, ui
 
 pytestmark = pytest.mark.e2e
 
@@ -206,53 +206,41 @@ def test_unicode_emoji_rtl_and_long_words_fit(new_page, uniq):
         assert ui.horizontal_overflow(page) == 0
 
 
-def test_paging_past_the_window_keeps_history_contiguous(new_page, uniq):
+def test_paging_past_the_window_keeps_history_contiguous(new_page, uniq, e2e_database_url):
     """Paging further back than the tab's bounded window never leaves a gap.
 
-    The e2e server's room feed holds 10 messages (plus a short tail) and a
-    tab holds 40 more while paging back. Paging past that drops the newest end of the
-    window, so a live message cannot be appended after a gap; it waits
-    behind ``Jump to latest messages``.
+    As shipped, the room feed holds 50 messages and a tab holds 200 more
+    while paging back (``PAGED_WINDOW_FACTOR``). Paging past that drops the
+    newest end of the window, so a live message cannot be appended after a
+    gap; it waits behind ``Jump to latest messages``.
     """
+    reader, room = uniq("reader"), uniq("deep")
+    seed.history(e2e_database_url, reader, room, 300)
     a = new_page()
-    writers = [new_page() for _ in range(3)]  # 45 quick messages: more than one person's pace
-    room = uniq("deep")
-    ui.sign_up(a, uniq("reader"))
-    ui.join(a, room)
-    for n, w in enumerate(writers):
-        ui.sign_up(w, uniq(f"writer{n}"))
-        ui.join(w, room)
-    sent = [f"deep message {i:02d}" for i in range(1, 46)]
-    for n, text in enumerate(sent):
-        ui.send(writers[n % 3], text)
-    ui.expect_message(a, sent[-1])
-    # Following live, a's tab shows a bounded, contiguous newest part: the
-    # room feed's window (10 here) plus at most its not-yet-rolled tail.
-    live_shown = ui.message_bodies(a).all_inner_texts()
-    assert 10 <= len(live_shown) <= 14, live_shown
-    assert live_shown == sent[-len(live_shown) :], live_shown
-
-    a.reload()
+    ui.log_in(a, reader)
+    ui.sidebar_entry(a, room).click()
+    expect(ui.message_bodies(a)).to_have_text([f"history {i}" for i in range(290, 300)])
     older = a.get_by_role("button", name="Load older messages")
-    older.click()
-    expect(ui.message_bodies(a)).to_have_text(sent[-20:])
     jump = a.get_by_role("button", name="Jump to latest messages")
-    for _ in range(4):
+    for _ in range(30):  # 10 per click: past 250 the newest end gives way
         if jump.is_visible():
             break
         older.click()
-        a.wait_for_timeout(300)
+        expect(older).to_be_enabled()
     expect(jump).to_be_visible()
-    # 45 messages + the join lines exceed the paged window of 40: the oldest part stays.
-    bodies = ui.message_bodies(a)
-    expect(bodies.first).to_have_text(sent[0])
-    shown = bodies.all_inner_texts()
-    assert shown == sent[: len(shown)], shown
+    shown = ui.message_bodies(a).all_inner_texts()
+    first = int(shown[0].split()[1])
+    assert shown == [f"history {i}" for i in range(first, first + len(shown))], "a gap"
+    assert len(shown) <= 250 and "history 299" not in shown
 
-    ui.send(writers[0], "live while reading history")
+    writer = new_page()
+    ui.sign_up(writer, uniq("writer"))
+    ui.join(writer, room)
+    ui.send(writer, "live while reading history")
     a.wait_for_timeout(1_000)
     assert "live while reading history" not in ui.message_bodies(a).all_inner_texts()
 
     jump.click()
-    expect(ui.message_bodies(a)).to_have_text([*sent[-9:], "live while reading history"])
+    expect(ui.message_bodies(a).last).to_have_text("live while reading history")
+    expect(ui.message_bodies(a).first).to_have_text("history 292")  # 10 rows: + joined, live
     expect(jump).to_be_hidden()

@@ -184,7 +184,7 @@ MATRIX: dict[tuple[str, str], Calls] = {
     ("ChatState", "setvar"): _setvar("room_name", "is_admin", "members"),
     ("SidebarState", "setvar"): _setvar("rooms", "notice", "room_name"),
     ("RoomState", "setvar"): _setvar("messages", "show_from_id", "room_name"),
-    ("ComposerState", "setvar"): _setvar("draft_id", "composer_error", "room_name"),
+    ("ComposerState", "setvar"): _setvar("draft_id", "reply_to_id", "reply_excerpt", "room_name"),
     ("AdminState", "setvar"): _setvar("is_admin", "bans", "room_name"),
     ("MessageActionsState", "start_edit"): _message_ids,
     ("MessageActionsState", "save_edit"): _edits,
@@ -192,6 +192,17 @@ MATRIX: dict[tuple[str, str], Calls] = {
     ("MessageActionsState", "delete_message"): _message_ids,
     ("MessageActionsState", "toggle_reaction"): _reactions,
     ("MessageActionsState", "setvar"): _setvar("editing_id", "action_error", "room_name"),
+    ("MessageActionsState", "edit_last"): _no_args,
+    ("MessageActionsState", "search_emoji"): lambda _c, _r: [
+        (None, {"query": "thumbs"}),
+        (None, {"query": ["x"] * 1000}),
+        (None, {"query": "x" * 100_000}),
+    ],
+    # Replying quotes the original (its author and first line): a secret, for a non-member.
+    ("ComposerState", "start_reply"): _message_ids,
+    ("ComposerState", "cancel_reply"): _no_args,
+    # A reply's quote or a permalink shows the original in its context.
+    ("RoomState", "show_message"): _message_ids,
     ("AuthState", "require_login"): _no_args,
     ("AuthState", "skip_if_signed_in"): _no_args,
     ("AuthState", "sign_up"): lambda c, _r: [
