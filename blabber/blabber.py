@@ -226,7 +226,15 @@ app = rx.App(
     api_transformer=[api, SecurityHeaders],
     backend_exception_handler=backend_exception_handler,
     # The message list's "Jump to latest (N new)" counter (assets/message_list.js).
-    head_components=[rx.script(src="/message_list.js", defer=True)],
+    head_components=[
+        rx.script(src="/message_list.js", defer=True),
+        # On a phone the on-screen keyboard shrinks the layout (not just the
+        # visual viewport), so the composer at the bottom stays above it.
+        rx.el.meta(
+            name="viewport",
+            content="width=device-width, initial-scale=1, interactive-widget=resizes-content",
+        ),
+    ],
 )
 for _page in (home, login, signup, room):
     app.add_page(_page.page, **_page.PAGE)

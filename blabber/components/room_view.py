@@ -7,6 +7,7 @@ from reflex_base.vars.base import Var, VarData
 
 from blabber.components.common import error_text
 from blabber.components.message_row import LIST_CSS, message_row
+from blabber.components.phone_drawers import phone_drawer_buttons
 from blabber.services.views import MessageView
 from blabber.state.chat import ChatState
 from blabber.state.composer import ComposerState
@@ -155,6 +156,7 @@ def room_view() -> rx.Component:
             rx.text("#", size="5", weight="bold", color_scheme="gray", aria_hidden="true"),
             rx.heading(ChatState.room_name, size="5", data_testid="room-heading", truncate=True),
             rx.spacer(),
+            phone_drawer_buttons(),
             rx.button(
                 "Leave room",
                 on_click=RoomState.leave_room,

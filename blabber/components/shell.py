@@ -6,6 +6,7 @@ import reflex as rx
 
 from blabber.components.common import reconnecting_banner
 from blabber.components.members import members_panel
+from blabber.components.phone_drawers import PHONE
 from blabber.components.sidebar import sidebar
 from blabber.state.feed import FeedState
 from blabber.state.sidebar import SidebarState
@@ -61,10 +62,18 @@ def empty_room_placeholder() -> rx.Component:
 
 
 def shell(main: rx.Component, with_members: bool) -> rx.Component:
-    """Three columns on a desktop, stacked on a phone."""
+    """Three columns on a desktop, stacked on a tablet.
+
+    A room page on a phone shows the room alone, filling the screen (the
+    composer stays above the on-screen keyboard: the height is the dynamic
+    viewport's); its header opens the sidebar and the Members panel as
+    drawers (``phone_drawers``).
+    """
+    phone_hidden = {PHONE: {"display": "none"}} if with_members else {}
     return rx.flex(
         rx.box(
             sidebar(),
+            style=phone_hidden,
             width=["100%", "100%", "260px"],
             flex_shrink="0",
             border_right=f"1px solid {rx.color('gray', 5)}",
@@ -79,8 +88,14 @@ def shell(main: rx.Component, with_members: bool) -> rx.Component:
             main,
             flex="1",
             min_width="0",
-            height=["auto", "auto", "100dvh"],
             spacing="0",
+            # auto while stacked (tablet), the screen's height as a column;
+            # a room page on a phone is the room alone, filling the screen.
+            style={
+                "height": "auto",
+                "@media screen and (min-width: 48em)": {"height": "100dvh"},
+                **({PHONE: {"height": "100dvh"}} if with_members else {}),
+            },
         ),
         rx.cond(
             with_members,
@@ -91,6 +106,7 @@ def shell(main: rx.Component, with_members: bool) -> rx.Component:
                 border_left=f"1px solid {rx.color('gray', 5)}",
                 overflow_y="auto",
                 max_height=["none", "none", "100dvh"],
+                style=phone_hidden,
             ),
         ),
         direction=rx.breakpoints(initial="column", md="row"),

@@ -191,3 +191,26 @@ def test_twenty_quick_messages_are_all_accepted_with_shipped_defaults(
         ).scalar_one()
     engine.dispose()
     assert stored == 20
+
+
+def test_on_a_phone_the_room_fills_the_screen_and_panels_are_drawers(new_page, uniq):
+    phone = {"viewport": {"width": 390, "height": 760}, "is_mobile": True, "has_touch": True}
+    a = new_page(**phone)
+    alice, room, other = uniq("alice"), uniq("phone"), uniq("elsewhere")
+    ui.sign_up(a, alice)
+    ui.join(a, other)
+    a.goto("/")  # no room open: the sidebar is the page
+    ui.join(a, room)
+    ui.send(a, "hello from a phone")
+    expect(a.get_by_placeholder("Room name")).to_be_hidden()  # the sidebar is a drawer now
+    expect(ui.composer(a)).to_be_in_viewport()
+    assert ui.horizontal_overflow(a) == 0
+    a.get_by_role("button", name="Members").click()
+    drawer = a.get_by_role("dialog")
+    expect(drawer.get_by_test_id("member-name")).to_have_text([alice])
+    drawer.get_by_role("button", name="Close Members").click()
+    expect(drawer).to_have_count(0)
+    a.get_by_role("button", name="Rooms").click()
+    a.get_by_role("dialog").get_by_test_id("room-entry").filter(has_text=other).click()
+    expect(a.get_by_test_id("room-heading")).to_have_text(other)
+    expect(a.get_by_role("dialog")).to_have_count(0)  # following a room closes the drawer
