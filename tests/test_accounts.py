@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import statistics
 import time
 
 import bcrypt
@@ -208,9 +207,12 @@ def test_failed_log_in_takes_as_long_for_unknown_usernames(session):
     for _ in range(10):  # interleaved, so drift in machine load hits both alike
         existing.append(_failed_log_in_seconds(session, "alice"))
         unknown.append(_failed_log_in_seconds(session, "nobody"))
-    a, b = statistics.median(existing), statistics.median(unknown)
+    # The fastest of each: what the path costs when nothing else on the machine
+    # (a build, a browser, another test's disk writes) gets in the way; medians
+    # of ten on a busy 2-core box differed by 45% with no difference in the code.
+    a, b = min(existing), min(unknown)
     assert abs(a - b) <= 0.2 * max(a, b), (
-        f"median existing {a * 1000:.1f} ms, unknown {b * 1000:.1f} ms"
+        f"fastest existing {a * 1000:.1f} ms, unknown {b * 1000:.1f} ms"
     )
 
 
