@@ -50,6 +50,21 @@ class Role(enum.StrEnum):
     MEMBER = "member"
 
 
+class RoomKind(enum.StrEnum):
+    """A room people join by name, or a direct conversation of a fixed set of people."""
+
+    ROOM = "room"
+    DIRECT = "direct"
+
+
+class NotifyLevel(enum.StrEnum):
+    """How much a room may tell a member: everything, only mentions of them, or nothing."""
+
+    ALL = "all"
+    MENTIONS = "mentions"
+    NOTHING = "nothing"
+
+
 class MessageKind(enum.StrEnum):
     """User-written text, or a line the system writes (joins, leaves, kicks)."""
 
@@ -129,7 +144,15 @@ class JoinAttempt(SQLModel, table=True):
 
 
 class Room(SQLModel, table=True):
-    """A chat room. ``name_key`` is the lower-cased name, unique."""
+    """A chat room. ``name_key`` is the lower-cased name, unique.
+
+    A direct conversation (``kind`` "direct") is a room too, so it has all a
+    room has (history, live delivery, typing, message changes); its
+    ``name_key`` is ``services.conversations.direct_key`` of its people,
+    which no room name can equal (room names have no ``~``), so the same
+    set of people always has the one conversation, and nobody can join it
+    by name.
+    """
 
     __tablename__ = "rooms"
 
@@ -142,6 +165,9 @@ class Room(SQLModel, table=True):
     # The room's last change number (services.room_order): every new message,
     # edit, deletion and reaction takes the next one, in commit order.
     change_seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    kind: str = Field(
+        default=RoomKind.ROOM.value, max_length=10, sa_column_kwargs={"server_default": "room"}
+    )
 
 
 class Membership(SQLModel, table=True):
@@ -156,6 +182,28 @@ class Membership(SQLModel, table=True):
     role: str = Field(default=Role.MEMBER.value, max_length=10)
     joined_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
     last_read_message_id: int = Field(default=0)
+    notify_level: str = Field(
+        default=NotifyLevel.ALL.value, max_length=10, sa_column_kwargs={"server_default": "all"}
+    )
+
+
+class Mention(SQLModel, table=True):
+    """A member named in a message (``@name``, or everyone for ``@room``), written with it.
+
+    ``(user_id, room_id, message_id)`` serves "my mentions after my read mark"
+    (the sidebar's mention badge), the same way unread counts are read.
+    """
+
+    __tablename__ = "mentions"
+    __table_args__ = (
+        sa.UniqueConstraint("message_id", "user_id", name="uq_mention_message_user"),
+        sa.Index("ix_mentions_user_room_message", "user_id", "room_id", "message_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="messages.id")
+    user_id: int = Field(foreign_key="users.id")
+    room_id: int = Field(foreign_key="rooms.id")
 
 
 class RoomBan(SQLModel, table=True):

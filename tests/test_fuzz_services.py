@@ -27,6 +27,7 @@ from blabber.models import (
     JoinAttempt,
     LoginFailure,
     Membership,
+    Mention,
     Message,
     Reaction,
     Room,
@@ -119,6 +120,7 @@ def counts(session: Session) -> dict[str, int]:
             Membership,
             Message,
             Reaction,
+            Mention,
         )
     }
 
@@ -266,6 +268,7 @@ def test_models_cover_every_table():
         "memberships",
         "messages",
         "reactions",
+        "mentions",
     }
     assert {t.name for t in SQLModel.metadata.sorted_tables} - counted == {
         "room_bans",

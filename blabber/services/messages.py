@@ -16,6 +16,7 @@ from sqlmodel import Session, col, func, select
 
 from blabber.models import Membership, Message, MessageKind, User, utcnow
 from blabber.realtime import events
+from blabber.services import mentions
 from blabber.services.errors import NotFound, ServiceError
 from blabber.services.message_views import view_of, views_of
 from blabber.services.outbox import publish_on_commit
@@ -114,6 +115,7 @@ def send_message(
             raise
         session.commit()
         return view_of(session, existing)
+    mentions.record(session, msg.id, room_id, mentions.resolve(session, room_id, user_id, text))  # type: ignore[arg-type]
     view = view_of(session, msg, new=True)
     # My own message is read by me.
     session.exec(

@@ -23,6 +23,7 @@ from blabber.models import (
     Role,
     Room,
     RoomBan,
+    RoomKind,
     User,
     utcnow,
 )
@@ -219,7 +220,8 @@ def list_my_rooms(session: Session, user_id: int) -> list[RoomSummary]:
     rows = session.exec(
         select(Room.id, Room.name, unread)
         .join(Membership, col(Membership.room_id) == Room.id)
-        .where(Membership.user_id == user_id)
+        # Direct conversations are listed on their own (services.conversations).
+        .where(Membership.user_id == user_id, Room.kind == RoomKind.ROOM.value)
         .order_by(Room.name_key)
     ).all()
     return [RoomSummary(id=r[0] or 0, name=r[1], unread=int(r[2] or 0)) for r in rows]

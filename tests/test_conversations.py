@@ -1,0 +1,150 @@
+"""Direct conversations and @mentions (services.conversations, services.mentions).
+
+On SQLite and PostgreSQL: the same set of people always has one
+conversation, concurrently too; nobody outside it can open, find or join
+it; mentions are read from the stored text, code and addresses excluded,
+and recorded only for members.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import uuid
+
+import pytest
+from sqlmodel import Session, select
+
+from blabber.models import Mention
+from blabber.services import accounts, conversations, mentions, messages, rooms
+from blabber.services.errors import NotAllowed, NotFound, ServiceError
+from tests.conftest import FAST
+
+ROOMY = dataclasses.replace(FAST, message_burst=1000)
+
+
+@pytest.fixture
+def people(session):
+    names = ("alice", "bob", "carol", "dave", "eve")
+    return {n: accounts.sign_up(session, n, "password1", settings=FAST).user_id for n in names}
+
+
+def send(session, author: int, room_id: int, body: str):
+    return messages.send_message(session, author, room_id, body, uuid.uuid4().hex, settings=ROOMY)
+
+
+def test_the_same_people_always_get_the_same_conversation(session, people):
+    first = conversations.open_direct(session, people["alice"], ["bob"])
+    again = conversations.open_direct(session, people["bob"], ["ALICE", "bob"])  # me, any case
+    assert first.id == again.id and first.names == ["bob"] and again.names == ["alice"]
+    group = conversations.open_direct(session, people["alice"], ["bob", "carol"])
+    assert group.id != first.id and group.names == ["bob", "carol"]
+    listed = conversations.list_my_directs(session, people["bob"])
+    assert {d.id for d in listed} == {first.id, group.id}
+    assert all(d.id != first.id for d in rooms.list_my_rooms(session, people["bob"]))
+
+
+def test_starting_at_once_still_gives_one_conversation(engine, people):
+    ids: list[int] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def start(me: str, other: str) -> None:
+        try:
+            with Session(engine) as s:
+                barrier.wait()
+                ids.append(conversations.open_direct(s, people[me], [other]).id)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=start, args=p) for p in (("alice", "dave"), ("dave", "alice"))
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(ids) == 2 and ids[0] == ids[1]
+
+
+def test_a_conversation_is_invisible_to_everyone_outside_it(session, people):
+    dm = conversations.open_direct(session, people["alice"], ["bob"])
+    send(session, people["alice"], dm.id, "just between us")
+    for crafted in (dm.id, dm.id + 1000, str(dm.id), None, True):
+        with pytest.raises(NotFound) as refused:
+            conversations.direct_for_member(session, people["eve"], crafted)
+        assert refused.value.message == conversations.NOT_FOUND  # exists or not: the same
+    assert conversations.list_my_directs(session, people["eve"]) == []
+    with pytest.raises(ServiceError):  # not joinable by any name
+        rooms.join_room(session, people["eve"], dm_name(session, dm.id))
+    with pytest.raises(NotAllowed):  # its history is members' only, like a room's
+        messages.messages_before(session, people["eve"], dm.id, 10**9, 10)
+    plain = rooms.join_room(session, people["eve"], "general")  # a room is no conversation
+    with pytest.raises(NotFound):
+        conversations.direct_for_member(session, people["eve"], plain.id)
+
+
+def dm_name(session: Session, room_id: int) -> str:
+    from blabber.models import Room
+
+    return session.get(Room, room_id).name  # type: ignore[union-attr]
+
+
+def test_refusals_are_clear(session, people):
+    with pytest.raises(ServiceError, match="at least one"):
+        conversations.open_direct(session, people["alice"], ["alice"])
+    with pytest.raises(ServiceError, match="No such user: zed"):
+        conversations.open_direct(session, people["alice"], ["bob", "zed"])
+    with pytest.raises(ServiceError, match="at most 9"):
+        conversations.open_direct(session, people["alice"], [f"u{i}x" for i in range(9)])
+    for crafted in ("bob", None, [1, 2], {"bob": 1}):
+        with pytest.raises(ServiceError):
+            conversations.open_direct(session, people["alice"], crafted)
+
+
+def test_unread_and_newest_activity_first(session, people):
+    with_bob = conversations.open_direct(session, people["alice"], ["bob"])
+    with_carol = conversations.open_direct(session, people["alice"], ["carol"])
+    send(session, people["carol"], with_carol.id, "hi")
+    send(session, people["bob"], with_bob.id, "hey")
+    send(session, people["bob"], with_bob.id, "you there?")
+    listed = conversations.list_my_directs(session, people["alice"])
+    assert [(d.names, d.unread) for d in listed] == [(["bob"], 2), (["carol"], 1)]
+
+
+# -- mentions -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "names", "everyone"),
+    [
+        ("hi @Bob, and @carol.", [("bob",), ("carol.", "carol")], False),
+        ("mail bob@example.com", [], False),
+        ("`@bob` and ```\n@carol\n``` but @dave", [("dave",)], False),
+        ("@room look", [], True),
+        ("@@bob @b", [], False),  # a doubled @ continues a word; 'b' is no username
+    ],
+)
+def test_names_are_read_from_text_outside_code(text, names, everyone):
+    assert mentions.named(text) == (names, everyone)
+
+
+def test_only_members_are_mentioned_and_strangers_are_reported(session, people):
+    room = rooms.join_room(session, people["alice"], "general").id
+    rooms.join_room(session, people["bob"], "general")
+    rooms.join_room(session, people["carol"], "general")
+    found = mentions.resolve(session, room, people["alice"], "@bob @dave @nobody @alice")
+    assert found.user_ids == {people["bob"]}  # the author is never notified
+    assert found.not_members == ("dave",)  # an account, not in the room; 'nobody' is no one
+    everyone = mentions.resolve(session, room, people["alice"], "@room hello")
+    assert everyone.everyone and everyone.user_ids == {people["bob"], people["carol"]}
+    dm = conversations.open_direct(session, people["alice"], ["bob"])
+    assert not mentions.resolve(session, dm.id, people["alice"], "@room").everyone
+
+
+def test_a_sent_message_records_its_mentions_in_its_transaction(session, people):
+    room = rooms.join_room(session, people["alice"], "general").id
+    rooms.join_room(session, people["bob"], "general")
+    sent = send(session, people["alice"], room, "@bob see `@alice` and @eve")
+    rows = session.exec(select(Mention.user_id).where(Mention.message_id == sent.id)).all()
+    assert rows == [people["bob"]]
+    plain = send(session, people["alice"], room, "no one named")
+    assert session.exec(select(Mention).where(Mention.message_id == plain.id)).all() == []
