@@ -16,7 +16,15 @@ import pytest
 from sqlmodel import Session, select
 
 from blabber.models import Mention
-from blabber.services import accounts, conversations, mentions, messages, rooms
+from blabber.realtime import events
+from blabber.services import (
+    accounts,
+    conversations,
+    mentions,
+    messages,
+    notification_levels,
+    rooms,
+)
 from blabber.services.errors import NotAllowed, NotFound, ServiceError
 from tests.conftest import FAST
 
@@ -148,3 +156,34 @@ def test_a_sent_message_records_its_mentions_in_its_transaction(session, people)
     assert rows == [people["bob"]]
     plain = send(session, people["alice"], room, "no one named")
     assert session.exec(select(Mention).where(Mention.message_id == plain.id)).all() == []
+
+
+# -- notification levels and the mention badge ---------------------------------------
+def test_the_sidebar_counts_my_unread_mentions_apart(session, people, broker):
+    room = rooms.join_room(session, people["alice"], "general").id
+    rooms.join_room(session, people["bob"], "general")
+    send(session, people["alice"], room, "plain")
+    send(session, people["alice"], room, "@bob look")
+    send(session, people["alice"], room, "@room all of you")
+    [entry] = rooms.list_my_rooms(session, people["bob"])
+    assert (entry.unread, entry.mentions, entry.level) == (3, 2, "all")
+    [mine] = rooms.list_my_rooms(session, people["alice"])
+    assert mine.mentions == 0  # my own @room does not name me
+
+
+def test_a_level_is_stored_per_member_and_tells_my_tabs(session, people, broker):
+    room = rooms.join_room(session, people["alice"], "general").id
+    rooms.join_room(session, people["bob"], "general")
+    broker.published.clear()
+    assert (
+        notification_levels.set_notify_level(session, people["bob"], room, "nothing") == "nothing"
+    )
+    [event] = broker.published
+    assert (event.type, event.user_id) == (events.MEMBERSHIP_CHANGED, people["bob"])
+    assert rooms.list_my_rooms(session, people["bob"])[0].level == "nothing"
+    assert rooms.list_my_rooms(session, people["alice"])[0].level == "all"
+    for crafted in ("loud", "", None, ["all"], 1):
+        with pytest.raises(ServiceError, match="Choose"):
+            notification_levels.set_notify_level(session, people["bob"], room, crafted)
+    with pytest.raises(NotAllowed):
+        notification_levels.set_notify_level(session, people["eve"], room, "all")

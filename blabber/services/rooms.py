@@ -18,6 +18,7 @@ from sqlmodel import Session, col, func, select
 from blabber.models import (
     JoinAttempt,
     Membership,
+    Mention,
     Message,
     MessageKind,
     Role,
@@ -217,14 +218,31 @@ def list_my_rooms(session: Session, user_id: int) -> list[RoomSummary]:
         .correlate(Membership)
         .scalar_subquery()
     )
+    mentioned = (
+        select(func.count(col(Mention.id)))
+        .where(
+            Mention.user_id == user_id,
+            Mention.room_id == Membership.room_id,
+            col(Mention.message_id) > Membership.last_read_message_id,
+        )
+        .correlate(Membership)
+        .scalar_subquery()
+    )
     rows = session.exec(
-        select(Room.id, Room.name, unread)
+        select(  # type: ignore[call-overload]  # sqlmodel types select() up to 4 columns
+            Room.id, Room.name, unread, mentioned, Membership.notify_level
+        )
         .join(Membership, col(Membership.room_id) == Room.id)
         # Direct conversations are listed on their own (services.conversations).
         .where(Membership.user_id == user_id, Room.kind == RoomKind.ROOM.value)
         .order_by(Room.name_key)
     ).all()
-    return [RoomSummary(id=r[0] or 0, name=r[1], unread=int(r[2] or 0)) for r in rows]
+    return [
+        RoomSummary(
+            id=r[0] or 0, name=r[1], unread=int(r[2] or 0), mentions=int(r[3] or 0), level=r[4]
+        )
+        for r in rows
+    ]
 
 
 def _member_views(

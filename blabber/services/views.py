@@ -104,6 +104,8 @@ class RoomSummary:
     name: str
     unread: int = 0
     last_read_id: int = 0  # my read mark: the newest message I have been shown
+    mentions: int = 0  # of those unread, how many name me (the mention badge)
+    level: str = "all"  # my notification level here (models.NotifyLevel)
 
 
 @dataclasses.dataclass(frozen=True)
