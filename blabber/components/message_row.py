@@ -11,6 +11,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex_base.vars.base import Var
 
+from blabber.components.markdown import message_body
 from blabber.services.views import MessageView, ReactionView
 from blabber.state.admin import AdminState
 from blabber.state.auth import AuthState
@@ -85,13 +86,7 @@ def message_row(msg: rx.Var[MessageView]) -> rx.Component:
 
 
 def _body(msg: rx.Var[MessageView]) -> rx.Component:
-    return rx.text(
-        msg.body,
-        white_space="pre-wrap",
-        overflow_wrap="anywhere",
-        unicode_bidi="plaintext",
-        data_testid="message-body",
-    )
+    return message_body(source=msg.body)
 
 
 def _actions(msg: rx.Var[MessageView]) -> rx.Component:
