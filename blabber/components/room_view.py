@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from blabber.components.common import error_text
+from blabber.components.formatting_help import formatting_help
 from blabber.components.message_row import message_row
 from blabber.services.views import MessageView
 from blabber.state.chat import ChatState
@@ -146,6 +147,7 @@ def room_view() -> rx.Component:
                         width="100%",
                         max_length=20000,
                     ),
+                    formatting_help(),
                     rx.button("Send", type="submit", loading=ComposerState.sending, size="3"),
                     width="100%",
                     align="end",

@@ -2,8 +2,8 @@
 
 The sender types Markdown; the other person's page (and the sender's) shows
 the formatted message. Safety against hostile Markdown (script URLs, raw
-HTML) is tested in test_xss.py; this file covers the formatting itself and
-the cost of rendering.
+HTML) is tested in test_xss.py; this file covers the formatting itself, the
+``Formatting help`` popover and the cost of rendering.
 """
 
 from __future__ import annotations
@@ -127,6 +127,38 @@ def test_unknown_fence_languages_render_plain_and_leave_the_page_idle(new_page, 
     b.wait_for_timeout(1_500)
     assert busy() - before < 0.5  # seconds of main-thread work; the loop kept it at ~1.5
     assert b.js_errors == []  # type: ignore[attr-defined]
+
+
+def test_formatting_help_lists_the_syntax_and_sends_nothing(new_page, uniq):
+    page = new_page()
+    ui.sign_up(page, uniq("helpme"))
+    ui.join(page, uniq("help"))
+    ui.composer(page).fill("half-typed draft")
+    page.get_by_role("button", name="Formatting help").click()
+    help_box = page.get_by_role("dialog", name="Formatting help")
+    expect(help_box).to_be_visible()
+    for typed in [
+        "**bold**",
+        "*italic*",
+        "~~strike~~",
+        "`code`",
+        "```python",
+        "> quote",
+        "- item",
+        "1. first",
+        "[link](https://example.com)",
+        ":tada:",
+    ]:
+        expect(help_box.get_by_text(typed, exact=False).first).to_be_visible()
+    # Each example is shown rendered, by the message renderer itself.
+    expect(help_box.locator("strong")).to_have_text("bold")
+    expect(help_box.locator("del")).to_have_text("strike")
+    expect(help_box.locator("blockquote")).to_have_text("quote")
+    expect(help_box.get_by_text("🎉")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(help_box).to_have_count(0)
+    expect(ui.composer(page)).to_have_value("half-typed draft")
+    expect(ui.message_bodies(page)).to_have_count(0)
 
 
 # Timing, in the receiving page: when the websocket frame carrying the
