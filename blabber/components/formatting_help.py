@@ -20,7 +20,7 @@ EXAMPLES: list[tuple[str, str]] = [
     ("List", "- item\n- another"),
     ("Numbered list", "1. first\n2. second"),
     ("Link", "[link](https://example.com)"),
-    ("Emoji", ":tada: :thumbsup:"),
+    ("Emoji", ":tada: :rocket: :+1:"),
 ]
 
 
@@ -54,8 +54,8 @@ def formatting_help() -> rx.Component:
                 rx.text("You get", size="1", weight="bold"),
                 *[_example(name, source) for name, source in EXAMPLES],
                 grid_template_columns="auto auto 1fr",
-                gap_x="1em",
-                gap_y="0.4em",
+                column_gap="1em",
+                row_gap="0.4em",
                 align_items="baseline",
             ),
             rx.text(

@@ -154,7 +154,7 @@ def test_formatting_help_lists_the_syntax_and_sends_nothing(new_page, uniq):
     expect(help_box.locator("strong")).to_have_text("bold")
     expect(help_box.locator("del")).to_have_text("strike")
     expect(help_box.locator("blockquote")).to_have_text("quote")
-    expect(help_box.get_by_text("🎉")).to_be_visible()
+    expect(help_box.get_by_text("🎉 🚀 👍")).to_be_visible()
     page.keyboard.press("Escape")
     expect(help_box).to_have_count(0)
     expect(ui.composer(page)).to_have_value("half-typed draft")
