@@ -12,6 +12,7 @@ import reflex as rx
 from reflex_base.vars.base import Var, VarData
 
 from blabber import routes
+from blabber.components.markdown import message_body
 from blabber.components.reactions import reaction_chip, reaction_picker
 from blabber.services.views import MessageView
 from blabber.state.admin import AdminState
@@ -227,13 +228,7 @@ def _body_and_mark(msg: rx.Var[MessageView]) -> rx.Component:
 
 
 def _body(msg: rx.Var[MessageView]) -> rx.Component:
-    return rx.text(
-        msg.body,
-        white_space="pre-wrap",
-        overflow_wrap="anywhere",
-        unicode_bidi="plaintext",
-        data_testid="message-body",
-    )
+    return message_body(source=msg.body)
 
 
 def _actions(msg: rx.Var[MessageView]) -> rx.Component:

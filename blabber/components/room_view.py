@@ -6,6 +6,7 @@ import reflex as rx
 from reflex_base.vars.base import Var, VarData
 
 from blabber.components.common import error_text
+from blabber.components.formatting_help import formatting_help
 from blabber.components.message_row import LIST_CSS, message_row
 from blabber.components.phone_drawers import phone_drawer_buttons
 from blabber.services.views import MessageView
@@ -239,6 +240,7 @@ def room_view() -> rx.Component:
                 rx.hstack(
                     rx.el.input(type="hidden", name="client_id", value=ComposerState.draft_id),
                     _composer_box(),
+                    formatting_help(),
                     rx.button("Send", type="submit", loading=ComposerState.sending, size="3"),
                     width="100%",
                     align="end",

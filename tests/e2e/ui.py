@@ -45,17 +45,26 @@ def composer(page: Page):
     return page.get_by_placeholder(re.compile(r"^Message"))
 
 
-def send(page: Page, text: str) -> None:
-    """Type ``text`` and press Send; returns once the sender sees it in the list."""
+def send(page: Page, text: str, shown: str | None = None) -> None:
+    """Type ``text`` and press Send; returns once the sender sees it in the list.
+
+    Messages are Markdown: ``shown`` is the text the body reads once rendered
+    (``**hi**`` reads ``hi``), when that differs from ``text``.
+    """
     composer(page).fill(text)
     page.get_by_role("button", name="Send", exact=True).click()
-    expect_message(page, text)
+    expect_message(page, text if shown is None else shown)
     expect(composer(page)).to_have_value("")
 
 
 def message_bodies(page: Page):
     """The user-message bodies in the open room, in display order."""
     return page.get_by_test_id("message-body")
+
+
+def message_body(page: Page, shown: str):
+    """The one message body in the open room that reads ``shown``."""
+    return message_bodies(page).filter(has_text=shown)
 
 
 def expect_message(page: Page, text: str, timeout: float = TIMEOUT_MS) -> None:
