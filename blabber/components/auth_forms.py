@@ -65,12 +65,17 @@ def auth_card(title: str, form: rx.Component, footer: rx.Component) -> rx.Compon
     )
 
 
+def _inline_link(text: str, href: str) -> rx.Component:
+    """A link inside a sentence: underlined, as its colour alone is too close to the text's."""
+    return rx.link(text, href=href, underline="always")
+
+
 def login_card() -> rx.Component:
     """``/login``."""
     return auth_card(
         "Log in",
         _credentials_form("Log in", AuthState.log_in, "current-password"),
-        rx.text("New here? ", rx.link("Sign up", href=routes.SIGNUP), size="2"),
+        rx.text("New here? ", _inline_link("Sign up", routes.SIGNUP), size="2"),
     )
 
 
@@ -86,7 +91,7 @@ def signup_card() -> rx.Component:
                 size="1",
                 color_scheme="gray",
             ),
-            rx.text("Have an account? ", rx.link("Log in", href=routes.LOGIN), size="2"),
+            rx.text("Have an account? ", _inline_link("Log in", routes.LOGIN), size="2"),
             spacing="2",
         ),
     )
