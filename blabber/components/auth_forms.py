@@ -59,6 +59,12 @@ def auth_card(title: str, form: rx.Component, footer: rx.Component) -> rx.Compon
             width="100%",
             max_width="400px",
             size="3",
+            # The card's own background instead of the one Radix paints in a
+            # ::before pseudo-element, which axe-core cannot see: it then could
+            # not check the contrast of anything on these pages. The same colour on
+            # this plain page; the frame (::after) stays.
+            background_color="var(--color-panel-solid)",
+            _before={"display": "none"},
         ),
         min_height="100dvh",
         padding="1em",
