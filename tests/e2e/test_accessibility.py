@@ -67,7 +67,7 @@ def check(page: Page, mode: Mode, where: str, hover: Locator | None = None) -> N
         page.mouse.move(0, 0)
     else:
         hover.hover()
-    axe.assert_no_blocking_violations(page, f"{where} ({mode} mode)")
+    axe.assert_accessible(page, f"{where} ({mode} mode)")
 
 
 @dataclasses.dataclass
