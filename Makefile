@@ -5,6 +5,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BUN_VERSION := 1.4.5
 BUN := .tools/node_modules/bun/bin/bun.exe
+# axe-core: the accessibility checker the browser tests inject into each page
+# (tests/e2e/test_accessibility.py). Pinned, like bun, so every machine checks
+# against the same rules.
+AXE_CORE_VERSION := 4.14.1
+AXE_CORE := .tools/node_modules/axe-core/axe.min.js
 PORT ?= 3000
 # Where `make run` listens: this machine only, since it runs with the public
 # development secret. `make run HOST=0.0.0.0` serves the LAN (see README).
@@ -30,9 +35,14 @@ $(BUN):
 	@command -v npm >/dev/null || { echo "Node.js 20+ with npm is required"; exit 1; }
 	npm install --prefix .tools --no-audit --no-fund --loglevel=error bun@$(BUN_VERSION)
 
+# After bun, so two npm installs never write .tools at once (make -j); --save-exact
+# makes .tools/package.json record the pinned version, not a range.
+$(AXE_CORE): $(BUN)
+	npm install --prefix .tools --no-audit --no-fund --loglevel=error --save-exact axe-core@$(AXE_CORE_VERSION)
+
 setup: $(VENV)/.runtime $(BUN)
 
-setup-dev: setup $(VENV)/.dev
+setup-dev: setup $(VENV)/.dev $(AXE_CORE)
 	@scripts/ensure-system-packages.sh
 
 migrate: setup

@@ -281,6 +281,9 @@ def _delete(msg: rx.Var[MessageView]) -> rx.Component:
                     rx.button(
                         "Delete",
                         color_scheme="red",
+                        # White on Radix's solid red is 3.7:1; high contrast (dark
+                        # red, light pink in dark mode) keeps it red and readable.
+                        high_contrast=True,
                         on_click=MessageActionsState.delete_message(msg.id),
                     )
                 ),

@@ -39,6 +39,8 @@ def reaction_picker(msg: rx.Var[MessageView]) -> rx.Component:
                 spacing="2",
                 max_width="17em",
             ),
+            # The popover is a dialog to assistive technology; it needs a name.
+            aria_label="Pick a reaction",
             size="1",
         ),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from blabber.components.common import reconnecting_banner
+from blabber.components.common import AMBER_NOTICE, reconnecting_banner
 from blabber.components.members import members_panel
 from blabber.components.phone_drawers import PHONE
 from blabber.components.sidebar import sidebar
@@ -21,11 +21,15 @@ def notice_banner() -> rx.Component:
                 rx.text(SidebarState.notice, data_testid="notice"),
                 rx.spacer(),
                 rx.button(
-                    "Dismiss", on_click=SidebarState.dismiss_notice, size="1", variant="ghost"
+                    "Dismiss",
+                    on_click=SidebarState.dismiss_notice,
+                    size="1",
+                    variant="ghost",
+                    high_contrast=True,  # amber text inside the notice, like it
                 ),
                 width="100%",
             ),
-            color_scheme="amber",
+            **AMBER_NOTICE,
             margin="1em",
         ),
     )
@@ -38,7 +42,7 @@ def degraded_banner() -> rx.Component:
         rx.callout(
             "Live updates are interrupted; reconnecting… Messages you send are still "
             "saved and will appear when the connection is back.",
-            color_scheme="amber",
+            **AMBER_NOTICE,
             role="status",
             margin="1em",
             data_testid="degraded-banner",

@@ -1,0 +1,332 @@
+"""Every page, in the states a person meets, passes axe-core in light and in dark mode.
+
+axe-core (pinned, installed by ``make setup-dev``) is injected into the page
+and must find no ``serious`` or ``critical`` violation (tests/support/axe.py).
+The app follows the system's colour scheme until someone presses
+``Toggle dark mode``, so each state is checked twice on the same page: with
+the browser reporting ``prefers-color-scheme: light``, then ``dark``; each
+time the test first asserts the page really is in that mode.
+
+Pages are set up once for the module (sign-ups, messages, reactions) and
+reused: each test only opens the state it checks and closes it again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Literal
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+
+from tests.e2e import ui
+from tests.e2e.ui import TIMEOUT_MS
+from tests.support import appserver, axe
+
+pytestmark = pytest.mark.e2e
+
+Mode = Literal["light", "dark"]
+MODES: tuple[Mode, ...] = ("light", "dark")
+# The Radix theme root's background in each mode: far from each other, so the
+# check below cannot pass on a page that only changed a class name.
+_THEME_BACKGROUND = (
+    "() => getComputedStyle(document.querySelector('.radix-themes')).backgroundColor"
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _axe_installed() -> None:
+    """Fail (never skip) at once, saying how to install it, when axe-core is missing."""
+    reason = axe.missing()
+    if reason:
+        pytest.fail(reason, pytrace=False)
+
+
+def in_mode(page: Page, mode: Mode) -> None:
+    """Make ``page`` show ``mode`` (the system preference the app follows) and check it does."""
+    page.emulate_media(color_scheme=mode)
+    expect(page.locator("html")).to_have_class(re.compile(rf"(^|\s){mode}(\s|$)"))
+    channels = [int(c) for c in re.findall(r"\d+", page.evaluate(_THEME_BACKGROUND))[:3]]
+    brightness = sum(channels) / 3
+    assert (brightness > 200) if mode == "light" else (brightness < 60), (
+        f"the page did not turn {mode}: theme background {channels}"
+    )
+
+
+def check(page: Page, mode: Mode, where: str, hover: Locator | None = None) -> None:
+    """axe finds nothing serious or critical on ``page`` as shown now, in ``mode``.
+
+    The pointer rests on ``hover``, or in the page's top-left corner: what
+    is checked never depends on where an earlier click left it.
+    """
+    in_mode(page, mode)
+    if hover is None:
+        page.mouse.move(0, 0)
+    else:
+        hover.hover()
+    axe.assert_accessible(page, f"{where} ({mode} mode)")
+
+
+@dataclasses.dataclass
+class Room:
+    """Alice (the room's admin) and Bob in a room with every kind of message row.
+
+    Carol was removed from it (her page shows the notice), Dave has left the
+    app (``offline``), and Erin, in the shell with no room open, has an unread
+    message in the ``paged`` room, which has more history than one page.
+    """
+
+    alice: Page
+    bob: Page
+    carol: Page
+    erin: Page
+    name: str
+    paged: str
+
+    def open(self, page: Page, room: str | None = None) -> None:
+        """Show ``room`` (default: the main one) in ``page`` unless it already is."""
+        room = room or self.name
+        if not page.url.endswith(f"/rooms/{room}"):
+            page.goto(f"/rooms/{room}")
+        expect(page.get_by_test_id("room-heading")).to_have_text(room)
+        expect(ui.composer(page)).to_be_enabled()
+
+    def own_message(self) -> Locator:
+        """Alice's live message (the one with all three actions), pointed at to show them."""
+        row = message(self.alice, "shall we ship it?")
+        row.hover()
+        return row
+
+
+def message(page: Page, text: str) -> Locator:
+    """The message row containing ``text``."""
+    return page.get_by_test_id("message").filter(has=page.get_by_text(text))
+
+
+@pytest.fixture(scope="module")
+def contexts(browser: Browser, app_url: str) -> Iterator[list[BrowserContext]]:
+    """Browser contexts made for this module (one per person), closed at its end."""
+    made: list[BrowserContext] = []
+    yield made
+    for context in made:
+        try:
+            context.close()
+        except Exception:  # closed already (Dave leaves early)
+            pass
+
+
+@pytest.fixture(autouse=True)
+def _screenshots_on_failure(
+    request: pytest.FixtureRequest, contexts: list[BrowserContext]
+) -> Iterator[None]:
+    """A failing test leaves every open page in ``test-artifacts/a11y-<test>-<n>.png``."""
+    yield
+    report = getattr(request.node, "rep_call", None)
+    if report is None or not report.failed:
+        return
+    appserver.ARTIFACTS.mkdir(exist_ok=True)
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    pages = [page for context in contexts for page in context.pages]
+    for n, page in enumerate(pages):
+        try:
+            page.screenshot(path=str(appserver.ARTIFACTS / f"a11y-{safe}-{n}.png"))
+        except Exception:  # a closed page cannot be captured; that is fine
+            pass
+
+
+@pytest.fixture(scope="module")
+def person(browser: Browser, app_url: str, contexts: list[BrowserContext]):
+    """Factory: a page of a new person (browser context)."""
+
+    def make() -> Page:
+        context = browser.new_context(base_url=app_url)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def tag() -> str:
+    return uuid.uuid4().hex[:6]
+
+
+@pytest.fixture(scope="module")
+def room(person, tag: str) -> Room:
+    """The people and rooms of :class:`Room`, set up through the UI."""
+    alice, bob, carol, dave, erin = (person() for _ in range(5))
+    name, paged = f"a11y-{tag}", f"a11y-paged-{tag}"
+    for page, who in ((alice, "alice"), (bob, "bob"), (carol, "carol"), (dave, "dave")):
+        ui.sign_up(page, f"{who}-{tag}")
+        ui.join(page, name)
+    dave.context.close()  # early: going offline takes a few seconds
+    ui.sign_up(erin, f"erin-{tag}")
+
+    ui.send(bob, "hello from bob")
+    ui.send(alice, "helo bob")
+    ui.send(alice, "regrettable words")
+    ui.send(alice, "shall we ship it?")
+    ui.expect_message(alice, "hello from bob")
+
+    row = message(alice, "helo bob")
+    row.hover()
+    row.get_by_role("button", name="Edit").click()
+    editor = alice.get_by_role("textbox", name="Edit message")
+    editor.fill("hello bob")
+    editor.press("Enter")
+    expect(message(alice, "hello bob")).to_contain_text("(edited)")
+
+    row = message(alice, "regrettable words")
+    row.hover()
+    row.get_by_role("button", name="Delete").click()
+    alice.get_by_role("alertdialog").get_by_role("button", name="Delete").click()
+    expect(alice.get_by_test_id("message-deleted")).to_have_count(1)
+
+    ui.expect_message(bob, "shall we ship it?")
+    row = message(bob, "shall we ship it?")
+    row.hover()
+    row.get_by_role("button", name="React").click()
+    bob.get_by_role("button", name="React with 🎉").click()
+    expect(message(alice, "shall we ship it?").get_by_role("button", name="🎉 1")).to_be_visible()
+
+    alice.get_by_role("button", name=f"Kick carol-{tag}").click()
+    expect(alice.get_by_role("button", name=f"Unban carol-{tag}")).to_be_visible()
+    expect(carol.get_by_test_id("notice")).to_contain_text("You were removed from")
+    expect(ui.member_row(alice, f"dave-{tag}")).to_contain_text("offline", timeout=20_000)
+
+    ui.join(alice, paged)
+    ui.join(erin, paged)
+    erin.goto("/")
+    for i in range(1, 13):
+        ui.send(alice, f"history line {i:02d}")
+    expect(ui.sidebar_entry(erin, paged).get_by_test_id("unread-badge")).to_be_visible()
+    return Room(alice=alice, bob=bob, carol=carol, erin=erin, name=name, paged=paged)
+
+
+@pytest.fixture(scope="module")
+def visitor(person) -> Page:
+    """A browser nobody is signed in on."""
+    return person()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_login_page_and_its_error(visitor: Page, mode: Mode) -> None:
+    visitor.goto("/login")
+    expect(visitor.get_by_role("button", name="Log in")).to_be_visible()
+    check(visitor, mode, "/login", hover=visitor.get_by_role("button", name="Log in"))
+    visitor.get_by_placeholder("Username").fill("nobody-here")
+    visitor.get_by_placeholder("Password").fill("not the password")
+    visitor.get_by_role("button", name="Log in").click()
+    expect(visitor.get_by_text("Invalid username or password")).to_be_visible()
+    check(visitor, mode, "/login with a refused password")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_signup_page_and_its_error(visitor: Page, mode: Mode) -> None:
+    visitor.goto("/signup")
+    expect(visitor.get_by_role("button", name="Sign up")).to_be_visible()
+    check(visitor, mode, "/signup", hover=visitor.get_by_role("button", name="Sign up"))
+    visitor.get_by_placeholder("Username").fill("somebody-new")
+    visitor.get_by_placeholder("Password").fill("short")
+    visitor.get_by_role("button", name="Sign up").click()
+    expect(visitor.get_by_text("Password must be at least 8 characters")).to_be_visible()
+    check(visitor, mode, "/signup with a refused password")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_shell_with_no_room_open_and_an_unread_badge(room: Room, mode: Mode) -> None:
+    expect(room.erin.get_by_text("Welcome to Blabber")).to_be_visible()
+    expect(ui.sidebar_entry(room.erin, room.paged).get_by_test_id("unread-badge")).to_be_visible()
+    join = room.erin.get_by_role("button", name="Join", exact=True)
+    check(room.erin, mode, "the shell with no room open", hover=join)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_new_message_toast(room: Room, mode: Mode) -> None:
+    room.open(room.alice, room.paged)
+    ui.send(room.alice, f"news in {mode} mode")
+    toast = room.erin.get_by_text(f"New message in {room.paged}").first
+    expect(toast).to_be_visible()
+    # Pointed at, a toast stays until the pointer leaves, so axe sees it.
+    check(room.erin, mode, "the shell showing a new-message toast", hover=toast)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_removed_from_a_room_notice(room: Room, mode: Mode) -> None:
+    expect(room.carol.get_by_test_id("notice")).to_be_visible()
+    dismiss = room.carol.get_by_role("button", name="Dismiss")
+    check(room.carol, mode, "the notice of being removed from a room", hover=dismiss)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_room_with_messages_reactions_and_members(room: Room, mode: Mode) -> None:
+    room.open(room.alice)
+    expect(room.alice.get_by_test_id("system-line").first).to_be_visible()
+    expect(room.alice.get_by_test_id("reaction-chip")).to_be_visible()
+    # The actions show on hover (axe checks them either way, at opacity 0 too).
+    row = room.own_message()
+    check(room.alice, mode, "a room with messages, reactions and the admin's Members panel", row)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_room_as_a_member_who_is_not_admin(room: Room, mode: Mode) -> None:
+    room.open(room.bob)
+    ui.expect_message(room.bob, "shall we ship it?")
+    check(room.bob, mode, "a room seen by a member", hover=message(room.bob, "hello from bob"))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_react_picker_open(room: Room, mode: Mode) -> None:
+    room.open(room.alice)
+    room.own_message().get_by_role("button", name="React").click()
+    picker = room.alice.get_by_role("button", name="React with 🎉")
+    expect(picker).to_be_visible()
+    try:
+        check(room.alice, mode, "the React picker", hover=picker)
+    finally:  # closed either way: the next tests need the room as it was
+        room.alice.keyboard.press("Escape")
+        expect(picker).to_have_count(0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_delete_confirmation_open(room: Room, mode: Mode) -> None:
+    room.open(room.alice)
+    room.own_message().get_by_role("button", name="Delete").click()
+    dialog = room.alice.get_by_role("alertdialog")
+    expect(dialog).to_contain_text("Delete this message?")
+    try:
+        confirm = dialog.get_by_role("button", name="Delete")
+        check(room.alice, mode, "the delete confirmation", hover=confirm)
+    finally:
+        dialog.get_by_role("button", name="Cancel").click()
+        expect(dialog).to_have_count(0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_message_editor_open(room: Room, mode: Mode) -> None:
+    room.open(room.alice)
+    room.own_message().get_by_role("button", name="Edit").click()
+    editor = room.alice.get_by_role("textbox", name="Edit message")
+    expect(editor).to_be_visible()
+    try:
+        check(room.alice, mode, "the message editor", hover=editor)
+    finally:
+        editor.press("Escape")
+        expect(editor).to_have_count(0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_room_paged_back(room: Room, mode: Mode) -> None:
+    page = room.alice
+    page.goto(f"/rooms/{room.paged}")  # fresh: the newest page only
+    room.open(page, room.paged)
+    older = page.get_by_role("button", name="Load older messages")
+    expect(older).to_be_visible()
+    check(page, mode, "a room with older messages to load", hover=older)
+    older.click()
+    expect(ui.message_bodies(page).first).to_have_text("history line 01")
+    check(page, mode, "a room paged back to its start")
