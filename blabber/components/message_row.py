@@ -195,11 +195,8 @@ def _reply_quote(msg: rx.Var[MessageView]) -> rx.Component:
             ),
         ),
         on_click=RoomState.show_message(msg.reply_to_id),
-        aria_label=rx.cond(
-            msg.reply_deleted,
-            "Original message deleted",
-            "Show the original message by " + msg.reply_author,
-        ),
+        # Its name is what it shows (author and first line); the title says what it does.
+        title="Show the original message",
         disabled=msg.reply_deleted,
         display="flex",
         align_items="center",

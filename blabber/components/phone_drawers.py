@@ -56,7 +56,10 @@ def _drawer(label: str, icon: str, side: str, body: rx.Component) -> rx.Componen
                 max_width="320px",
                 height="100dvh",
                 background=rx.color("gray", 1),
-                **({"left": "0"} if side == "left" else {"right": "0"}),
+                # vaul stretches the background past the edge with an ::after
+                # while dragging; axe-core cannot read text colours over it.
+                style={"&::after": {"display": "none !important"}},
+                **({"right": "auto"} if side == "left" else {"left": "auto"}),
             ),
         ),
         direction=side,

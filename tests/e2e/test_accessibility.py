@@ -22,6 +22,7 @@ from typing import Literal
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
+from blabber import routes
 from tests.e2e import ui
 from tests.e2e.ui import TIMEOUT_MS
 from tests.support import appserver, axe
@@ -102,8 +103,9 @@ class Room:
 
 
 def message(page: Page, text: str) -> Locator:
-    """The message row containing ``text``."""
-    return page.get_by_test_id("message").filter(has=page.get_by_text(text))
+    """The message whose body is ``text`` (not a reply quoting it)."""
+    body = page.get_by_test_id("message-body").get_by_text(text, exact=True)
+    return page.get_by_test_id("message").filter(has=body)
 
 
 @pytest.fixture(scope="module")
@@ -192,6 +194,13 @@ def room(person, tag: str) -> Room:
     row.get_by_role("button", name="React").click()
     bob.get_by_role("button", name="React with 🎉").click()
     expect(message(alice, "shall we ship it?").get_by_role("button", name="🎉 1")).to_be_visible()
+
+    # A reply, so the list shows a quote.
+    row = message(alice, "hello from bob")
+    row.hover()
+    row.get_by_role("button", name="Reply").click()
+    ui.send(alice, "a reply to bob")
+    expect(message(alice, "a reply to bob").get_by_test_id("reply-quote")).to_be_visible()
 
     alice.get_by_role("button", name=f"Kick carol-{tag}").click()
     expect(alice.get_by_role("button", name=f"Unban carol-{tag}")).to_be_visible()
@@ -330,3 +339,58 @@ def test_room_paged_back(room: Room, mode: Mode) -> None:
     older.click()
     expect(ui.message_bodies(page).first).to_have_text("history line 01")
     check(page, mode, "a room paged back to its start")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_replying_in_the_composer(room: Room, mode: Mode) -> None:
+    room.open(room.alice)
+    row = message(room.alice, "hello from bob")
+    row.hover()
+    row.get_by_role("button", name="Reply").click()
+    banner = room.alice.get_by_test_id("replying-to")
+    expect(banner).to_be_visible()
+    try:
+        check(room.alice, mode, "the composer replying to a message", hover=banner)
+    finally:
+        room.alice.get_by_role("button", name="Cancel reply").click()
+        expect(banner).to_have_count(0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_permalink_highlighted(room: Room, mode: Mode) -> None:
+    room.open(room.alice)
+    row = room.alice.locator(".message-row").filter(has=message(room.alice, "hello from bob"))
+    message_id = int((row.first.get_attribute("id") or "").removeprefix("message-"))
+    room.alice.goto(routes.message_path(room.name, message_id))
+    expect(row.first).to_have_attribute("data-highlighted", "true")
+    check(room.alice, mode, "a permalink's message, highlighted in its context")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_formatting_help_open(room: Room, mode: Mode) -> None:
+    room.open(room.alice)
+    room.alice.get_by_role("button", name="Formatting help").click()
+    help_box = room.alice.get_by_role("dialog")
+    expect(help_box).to_be_visible()
+    try:
+        check(room.alice, mode, "the Formatting help")
+    finally:
+        room.alice.keyboard.press("Escape")
+        expect(help_box).to_have_count(0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_phone_layout_with_the_rooms_drawer(room: Room, mode: Mode) -> None:
+    page = room.alice
+    room.open(page)
+    page.set_viewport_size({"width": 390, "height": 760})
+    try:
+        check(page, mode, "a room on a phone")
+        page.get_by_role("button", name="Rooms").click()
+        drawer = page.get_by_role("dialog")
+        expect(drawer.get_by_test_id("room-entry").first).to_be_visible()
+        check(page, mode, "the Rooms drawer on a phone")
+        drawer.get_by_role("button", name="Close Rooms").click()
+        expect(drawer).to_have_count(0)
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 720})
