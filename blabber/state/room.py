@@ -34,6 +34,7 @@ PAGED_WINDOW_FACTOR = 4  # paged-in history may hold this many windows
 OPEN_DOWN = "Could not open the room right now; try again in a moment"
 OLDER_DOWN = "Could not load older messages right now; try again"
 LEAVE_DOWN = "Could not leave right now; try again in a moment"
+SHOW_DOWN = "Could not show that message right now; try again"
 CONTEXT = 25  # a permalink shows this many messages either side of its message
 
 
@@ -147,7 +148,7 @@ class RoomState(ChatState):
             rows, has_older = await db.run_in_session(
                 messages.message_context, user_id, self._room_id, message_id, CONTEXT
             )
-        except NotFound as err:
+        except ServiceError as err:  # not in this room; or I am no longer a member
             self.room_error = err.message
             self._set_paging(paging)
             return
@@ -231,8 +232,8 @@ class RoomState(ChatState):
             try:
                 await self._open_at_message(me.user_id, feed, message_id, paging)
             except Exception:
-                log.exception("showing a message failed")
-                self.room_error = OLDER_DOWN
+                log.warning("showing a message failed", exc_info=True)
+                self.room_error = SHOW_DOWN
                 return
         if not self.room_error:
             self.highlight_id = message_id
