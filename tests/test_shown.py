@@ -190,23 +190,16 @@ def _cases() -> list[dict[str, Any]]:
         dict(messages=[msg(1)], room_name="b", loading_room=False, has_newer=False, show_from_id=0),
         dict(messages=[], room_name="", loading_room=False, has_newer=False, show_from_id=0),
     ]
-    cases = [{**c, **FEED, "history_changes": {}} for c in picked]
+    cases = [{**c, **FEED} for c in picked]
     rng = random.Random(13)
     for _ in range(300):
         pool = sorted(rng.sample(range(1, 40), rng.randint(0, 12)))
         cut = rng.randint(0, len(pool))
         feed = [msg(i, rng.choice(["user", "system"])) for i in pool[cut:]]
         split = rng.randint(0, len(feed))
-        history = [msg(i, rng.choice(["user", "system"])) for i in pool[:cut]]
         cases.append(
             dict(
-                messages=history,
-                # Newer versions of some paged rows, the kind flipped as for ``changes``.
-                history_changes={
-                    str(m["id"]): msg(m["id"], "system" if m["kind"] == "user" else "user")
-                    for m in history
-                    if rng.random() < 0.4
-                },
+                messages=[msg(i, rng.choice(["user", "system"])) for i in pool[:cut]],
                 room_name=rng.choice(["r", "b", ""]),
                 loading_room=rng.random() < 0.2,
                 has_newer=rng.random() < 0.3,

@@ -22,13 +22,6 @@ def _feed_row(msg: rx.Var[MessageView]) -> rx.Component:
     return rx.cond(msg.id >= RoomState.show_from_id, message_row(msg))
 
 
-def _history_row(msg: rx.Var[MessageView]) -> rx.Component:
-    """A paged-in row, in its newer version from ``history_changes`` when it has one."""
-    key = msg.id.to_string()
-    latest = rx.cond(RoomState.history_changes.contains(key), RoomState.history_changes[key], msg)
-    return message_row(latest.to(MessageView))
-
-
 def _recent_row(msg: rx.Var[MessageView]) -> rx.Component:
     """A ``recent`` feed row, in its newer version from ``changes`` when it has one."""
     key = msg.id.to_string()
@@ -192,7 +185,7 @@ def room_view() -> rx.Component:
                     RoomState.loading_room,
                     rx.center(rx.spinner(), width="100%", padding="2em"),
                     rx.fragment(
-                        rx.foreach(RoomState.messages, _history_row),
+                        rx.foreach(RoomState.messages, message_row),
                         rx.cond(
                             FEED_SHOWN,
                             rx.fragment(

@@ -12,10 +12,7 @@ The rule, in order:
    spinner instead of rows while ``open_room`` replaces the vars, so
    nothing half-loaded (or left from the previous view) is ever listed.
 2. **Paged history** (``messages``, the tab's own history older than the
-   feed, filled by ``Load older messages``), all of it, oldest first, each
-   row in its newer version from ``history_changes`` (id -> message) when
-   there is one: a change of a message there is sent as that one message,
-   not as the whole history;
+   feed, filled by ``Load older messages``), all of it, oldest first.
 3. **Then the room's live feed** (``recent`` + ``tail``, in that order), but
    only when
    * it is the feed of the room this tab shows (feed ``room`` equals
@@ -45,9 +42,7 @@ Message = dict[str, Any]
 
 # The vars the rule reads, by the State that holds them. ``room_view`` must read
 # exactly these (tests/test_shown.py); clients read them under these names.
-CHAT_VARS = (  # the chat states'
-    *("messages", "history_changes", "room_name", "loading_room", "has_newer", "show_from_id"),
-)
+CHAT_VARS = ("messages", "room_name", "loading_room", "has_newer", "show_from_id")  # chat states
 FEED_VARS = ("room", "recent", "tail", "changes")  # FeedState
 
 
@@ -67,7 +62,6 @@ def shown_messages(
     recent: Sequence[Message],
     tail: Sequence[Message],
     changes: Mapping[str, Message] | None = None,
-    history_changes: Mapping[str, Message] | None = None,
 ) -> list[Message]:
     """The message rows of a room page, top to bottom (see the module docstring).
 
@@ -81,15 +75,13 @@ def shown_messages(
         recent: ``FeedState.recent``, the older part of the feed.
         tail: ``FeedState.tail``, the newest few feed messages.
         changes: ``FeedState.changes``, newer versions of ``recent`` rows by str(id).
-        history_changes: ``RoomState.history_changes``, newer versions of ``messages`` rows.
 
     Returns:
         The shown messages, in order.
     """
     if loading_room:
         return []
-    newer = history_changes or {}
-    shown = [newer.get(str(m["id"]), m) for m in messages]
+    shown = list(messages)
     if feed_shown(room_name=room_name, has_newer=has_newer, feed_room=feed_room):
         changes = changes or {}
         latest = [changes.get(str(m["id"]), m) for m in recent]
@@ -115,5 +107,4 @@ def shown_from_vars(chat: Callable[[str], Any], feed: Callable[[str], Any]) -> l
         recent=feed("recent") or [],
         tail=feed("tail") or [],
         changes=feed("changes") or {},
-        history_changes=chat("history_changes") or {},
     )

@@ -43,10 +43,6 @@ class RoomState(ChatState):
 
     # History older than the room's live feed, paged in by "Load older messages".
     messages: list[MessageView] = []
-    # Newer versions of ``messages`` rows (edited, deleted, reacted to) by str(id):
-    # a change sends one message, not the history. Folded in when ``messages``
-    # is next replaced.
-    history_changes: dict[str, MessageView] = {}
     has_older: bool = False  # more history before ``messages[0]``
     # The oldest feed message this tab shows: a room opens with the newest
     # page only, and paging back first reveals the rest of the feed.
@@ -272,24 +268,25 @@ class RoomState(ChatState):
         self._set_paging(paging)
 
     def _apply_change(self, row: dict) -> None:
-        """A newer version of a message: overlay it on my paged history if I hold it.
+        """A newer version of a message: replace it in my paged history if I hold it.
 
         Only a newer version (higher ``seq``) replaces an older one, so a
         late or repeated event never undoes a change. The feed's own rows
         are updated by the feed (``changes``).
         """
         view = MessageView.from_dict(row)
-        held = next((m for m in self._paging().messages if m.id == view.id), None)
-        if held is not None and view.seq > held.seq:
-            self.history_changes = {**self.history_changes, str(view.id): view}
+        rows = getattr(self.messages, "__wrapped__", self.messages)  # Reflex's MutableProxy
+        for i, held in enumerate(rows):
+            if held.id == view.id:
+                if view.seq > held.seq:
+                    self.messages = [*rows[:i], view, *rows[i + 1 :]]
+                return
 
     # -- paging vars <-> Paging ----------------------------------------------------
     def _paging(self) -> Paging:
-        """This tab's paging vars as a :class:`Paging` to work on (latest versions, no proxies)."""
+        """This tab's paging vars as a :class:`Paging` to work on (plain rows, not proxies)."""
         rows = getattr(self.messages, "__wrapped__", self.messages)  # Reflex's MutableProxy
-        newer = getattr(self.history_changes, "__wrapped__", self.history_changes)
-        latest = [newer.get(str(m.id), m) for m in rows] if newer else list(rows)
-        return Paging(latest, self.has_older, self.show_from_id, self.has_newer)
+        return Paging(list(rows), self.has_older, self.show_from_id, self.has_newer)
 
     def _set_paging(self, paging: Paging) -> None:
         """Copy a :class:`Paging` back, assigning only what changed (small deltas).
@@ -298,9 +295,7 @@ class RoomState(ChatState):
         feed (a feed roll-over then hands it the trimmed messages).
         """
         if [m.id for m in paging.messages] != [m.id for m in self.messages]:
-            self.messages = paging.messages  # in their latest versions (``_paging``)
-            if self.history_changes:
-                self.history_changes = {}
+            self.messages = paging.messages
         if paging.has_older != self.has_older:
             self.has_older = paging.has_older
         if paging.show_from_id != self.show_from_id:
