@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex_base.vars.base import Var, VarData
 from reflex_components_core.core.banner import has_connection_errors
 
 # The app's global style (rx.App(style=...)). Radix lightens a solid button on
@@ -63,3 +64,31 @@ def reconnecting_banner() -> rx.Component:
             data_testid="reconnecting",
         ),
     )
+
+
+def icon_action_button(icon: str, label: str, **props) -> rx.Component:
+    """A small icon button named ``label`` (its accessible name and tooltip)."""
+    return rx.icon_button(
+        rx.icon(icon, size=14), aria_label=label, title=label, variant="ghost", size="1", **props
+    )
+
+
+def add_key_handlers(box: rx.Component, keys: list[tuple[str, object]]) -> None:
+    """Give an Enter-to-submit text area more keys: ``(JS condition on e, event)``, in order.
+
+    Reflex allows one key handler per input, and ``enter_key_submit`` takes
+    it; this replaces it with one that tries ``keys`` first and then does
+    what Enter-to-submit did.
+    """
+    chains = [Var.create(rx.EventChain.create([event], args_spec=_the_event)) for _, event in keys]
+    code = "enterKeySubmitOnKeyDown(e, true)"
+    for (condition, _), chain in reversed(list(zip(keys, chains, strict=True))):
+        code = f"(({condition}) ? (e.preventDefault(), ({chain!s})(e)) : {code})"
+    box.custom_attrs["on_key_down"] = Var(
+        _js_expr=f"(e) => {code}",
+        _var_data=VarData.merge(*(c._get_all_var_data() for c in chains)),
+    )
+
+
+def _the_event(event: rx.Var) -> list[rx.Var]:
+    return [event]

@@ -12,6 +12,7 @@ import reflex as rx
 from reflex_base.vars.base import Var, VarData
 
 from blabber import routes
+from blabber.components.common import add_key_handlers, icon_action_button
 from blabber.components.markdown import message_body
 from blabber.components.reactions import reaction_chip, reaction_picker
 from blabber.services.views import MessageView
@@ -231,14 +232,14 @@ def _body(msg: rx.Var[MessageView]) -> rx.Component:
 def _actions(msg: rx.Var[MessageView]) -> rx.Component:
     mine = msg.author == AuthState.username
     return rx.hstack(
-        _action_button("reply", "Reply", on_click=ComposerState.start_reply(msg.id)),
+        icon_action_button("reply", "Reply", on_click=ComposerState.start_reply(msg.id)),
         reaction_picker(msg),
         rx.cond(
             mine,
-            _action_button("pencil", "Edit", on_click=MessageActionsState.start_edit(msg.id)),
+            icon_action_button("pencil", "Edit", on_click=MessageActionsState.start_edit(msg.id)),
         ),
         rx.cond(mine | AdminState.is_admin, _delete(msg)),
-        _action_button("link", "Copy link", on_click=_copy_link(msg)),
+        icon_action_button("link", "Copy link", on_click=_copy_link(msg)),
         class_name=ACTIONS_CLASS,
         spacing="1",
     )
@@ -257,16 +258,10 @@ def _copy_link(msg: rx.Var[MessageView]) -> list:
     return [rx.set_clipboard(url), rx.toast.success("Link copied", duration=2000)]
 
 
-def _action_button(icon: str, label: str, **props) -> rx.Component:
-    return rx.icon_button(
-        rx.icon(icon, size=14), aria_label=label, title=label, variant="ghost", size="1", **props
-    )
-
-
 def _delete(msg: rx.Var[MessageView]) -> rx.Component:
     """``Delete`` asks first: the dialog's confirming button is ``Delete`` too."""
     return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(_action_button("trash-2", "Delete", color_scheme="red")),
+        rx.alert_dialog.trigger(icon_action_button("trash-2", "Delete", color_scheme="red")),
         rx.alert_dialog.content(
             rx.alert_dialog.title("Delete this message?"),
             rx.alert_dialog.description(
@@ -304,14 +299,7 @@ def _editor(msg: rx.Var[MessageView]) -> rx.Component:
         width="100%",
         max_length=20000,
     )
-    # Reflex allows one key handler: Enter-to-save's, extended here by Escape.
-    cancel = Var.create(rx.EventChain.create([MessageActionsState.cancel_edit], args_spec=_one_arg))
-    box.custom_attrs["on_key_down"] = Var(
-        _js_expr=(
-            f'(e) => (e.key === "Escape" ? ({cancel!s})(e) : enterKeySubmitOnKeyDown(e, true))'
-        ),
-        _var_data=cancel._get_all_var_data(),
-    )
+    add_key_handlers(box, [("e.key === 'Escape'", MessageActionsState.cancel_edit)])
     return rx.form(
         rx.vstack(
             box,
@@ -327,7 +315,3 @@ def _editor(msg: rx.Var[MessageView]) -> rx.Component:
         reset_on_submit=False,
         width="100%",
     )
-
-
-def _one_arg(event: rx.Var) -> list[rx.Var]:
-    return [event]

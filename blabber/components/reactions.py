@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from blabber.components.common import icon_action_button
 from blabber.services.views import MessageView, ReactionView
 from blabber.state.auth import AuthState
 from blabber.state.message_actions import COMMON_REACTIONS, MessageActionsState
@@ -12,7 +13,7 @@ from blabber.state.message_actions import COMMON_REACTIONS, MessageActionsState
 def reaction_picker(msg: rx.Var[MessageView]) -> rx.Component:
     """``React``: common emoji, and any emoji found by name."""
     return rx.popover.root(
-        rx.popover.trigger(_react_button()),
+        rx.popover.trigger(icon_action_button("smile-plus", "React")),
         rx.popover.content(
             rx.vstack(
                 rx.hstack(
@@ -57,16 +58,6 @@ def _pick(msg: rx.Var[MessageView], emoji, label) -> rx.Component:
             color_scheme="gray",
             size="2",
         )
-    )
-
-
-def _react_button() -> rx.Component:
-    return rx.icon_button(
-        rx.icon("smile-plus", size=14),
-        aria_label="React",
-        title="React",
-        variant="ghost",
-        size="1",
     )
 
 

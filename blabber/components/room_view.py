@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import reflex as rx
-from reflex_base.vars.base import Var, VarData
 
-from blabber.components.common import error_text
+from blabber.components.common import add_key_handlers, error_text
 from blabber.components.formatting_help import formatting_help
 from blabber.components.message_row import LIST_CSS, message_row
 from blabber.components.phone_drawers import phone_drawer_buttons
@@ -75,23 +74,17 @@ def _composer_box() -> rx.Component:
         width="100%",
         max_length=20000,
     )
-    edit_last = _handler(MessageActionsState.edit_last)
-    cancel_reply = _handler(ComposerState.cancel_reply)
-    # Reflex allows one key handler: Enter-to-send's, extended here.
-    box.custom_attrs["on_key_down"] = Var(
-        _js_expr=(
-            "(e) => ((e.key === 'ArrowUp' && !e.shiftKey && e.target.value === '')"
-            f" ? (e.preventDefault(), ({edit_last!s})(e))"
-            f" : e.key === 'Escape' ? ({cancel_reply!s})(e)"
-            " : enterKeySubmitOnKeyDown(e, true))"
-        ),
-        _var_data=VarData.merge(edit_last._get_all_var_data(), cancel_reply._get_all_var_data()),
+    add_key_handlers(
+        box,
+        [
+            (
+                "e.key === 'ArrowUp' && !e.shiftKey && e.target.value === ''",
+                MessageActionsState.edit_last,
+            ),
+            ("e.key === 'Escape'", ComposerState.cancel_reply),
+        ],
     )
     return box
-
-
-def _handler(event) -> Var:
-    return Var.create(rx.EventChain.create([event], args_spec=lambda e: [e]))
 
 
 def _replying_to() -> rx.Component:

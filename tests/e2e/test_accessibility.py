@@ -102,10 +102,7 @@ class Room:
         return row
 
 
-def message(page: Page, text: str) -> Locator:
-    """The message whose body is ``text`` (not a reply quoting it)."""
-    body = page.get_by_test_id("message-body").get_by_text(text, exact=True)
-    return page.get_by_test_id("message").filter(has=body)
+message = ui.message
 
 
 @pytest.fixture(scope="module")

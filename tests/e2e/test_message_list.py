@@ -16,13 +16,11 @@ from tests.e2e.test_live_features import two_in_a_room
 pytestmark = pytest.mark.e2e
 
 
+message = ui.message
+
+
 def _body(page, text: str):
     return page.get_by_test_id("message-body").get_by_text(text, exact=True)
-
-
-def message(page, text: str):
-    """The message whose body is ``text`` (not a reply quoting it)."""
-    return page.get_by_test_id("message").filter(has=_body(page, text))
 
 
 def row_of(page, text: str):

@@ -90,3 +90,9 @@ def horizontal_overflow(page: Page) -> int:
         "() => Math.max(0, document.documentElement.scrollWidth"
         " - document.documentElement.clientWidth)"
     )
+
+
+def message(page: Page, text: str):
+    """The message whose body is ``text`` (not a reply quoting it)."""
+    body = page.get_by_test_id("message-body").get_by_text(text, exact=True)
+    return page.get_by_test_id("message").filter(has=body)
