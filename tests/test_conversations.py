@@ -44,9 +44,9 @@ def send(session, author: int, room_id: int, body: str):
 def test_the_same_people_always_get_the_same_conversation(session, people):
     first = conversations.open_direct(session, people["alice"], ["bob"])
     again = conversations.open_direct(session, people["bob"], ["ALICE", "bob"])  # me, any case
-    assert first.id == again.id and first.names == ["bob"] and again.names == ["alice"]
+    assert first.id == again.id and first.title == "bob" and again.title == "alice"
     group = conversations.open_direct(session, people["alice"], ["bob", "carol"])
-    assert group.id != first.id and group.names == ["bob", "carol"]
+    assert group.id != first.id and group.title == "bob, carol"
     listed = conversations.list_my_directs(session, people["bob"])
     assert {d.id for d in listed} == {first.id, group.id}
     assert all(d.id != first.id for d in rooms.list_my_rooms(session, people["bob"]))
@@ -117,7 +117,7 @@ def test_unread_and_newest_activity_first(session, people):
     send(session, people["bob"], with_bob.id, "hey")
     send(session, people["bob"], with_bob.id, "you there?")
     listed = conversations.list_my_directs(session, people["alice"])
-    assert [(d.names, d.unread) for d in listed] == [(["bob"], 2), (["carol"], 1)]
+    assert [(d.title, d.unread) for d in listed] == [("bob", 2), ("carol", 1)]
 
 
 # -- mentions -----------------------------------------------------------------------
@@ -187,3 +187,52 @@ def test_a_level_is_stored_per_member_and_tells_my_tabs(session, people, broker)
             notification_levels.set_notify_level(session, people["bob"], room, crafted)
     with pytest.raises(NotAllowed):
         notification_levels.set_notify_level(session, people["eve"], room, "all")
+
+
+# -- what a conversation is not, and what it tells -----------------------------------
+def test_a_conversation_has_no_leaving_and_no_admin(session, people):
+    dm = conversations.open_direct(session, people["alice"], ["bob", "carol"])
+    with pytest.raises(ServiceError, match="cannot leave"):
+        rooms.leave_room(session, people["alice"], dm.id)
+    assert rooms.is_member(session, people["alice"], dm.id)  # nothing half-done
+    with pytest.raises(NotAllowed, match="admin"):  # nobody in it administers it
+        rooms.kick_member(session, people["alice"], dm.id, people["bob"])
+    assert rooms.is_member(session, people["bob"], dm.id)
+
+
+def test_starting_a_conversation_tells_each_person_once(session, people, broker):
+    broker.published.clear()
+    dm = conversations.open_direct(session, people["alice"], ["bob", "carol"])
+    told = broker.of_type(events.MEMBERSHIP_CHANGED)
+    assert sorted(e.user_id for e in told) == sorted(people[n] for n in ("alice", "bob", "carol"))
+    assert {e.room_id for e in told} == {dm.id}
+    broker.published.clear()
+    conversations.open_direct(session, people["bob"], ["alice", "carol"])  # it exists: nothing new
+    assert broker.published == []
+
+
+def test_a_message_event_names_whom_it_mentions(session, people, broker):
+    room = rooms.join_room(session, people["alice"], "general").id
+    rooms.join_room(session, people["bob"], "general")
+    rooms.join_room(session, people["carol"], "general")
+    broker.published.clear()
+    send(session, people["alice"], room, "@carol and @Bob, and @alice")
+    [event] = broker.of_type(events.MESSAGE_CREATED)
+    assert event.mentioned == tuple(sorted((people["bob"], people["carol"])))
+    assert events.Event.from_json(event.to_json()) == event
+    broker.published.clear()
+    send(session, people["alice"], room, "nobody")
+    [plain] = broker.of_type(events.MESSAGE_CREATED)
+    assert plain.mentioned == () and "mentioned" not in plain.to_json()
+
+
+def test_the_list_says_who_is_online_and_counts_mentions(session, people):
+    from blabber.services import presence
+
+    dm = conversations.open_direct(session, people["alice"], ["bob"])
+    send(session, people["bob"], dm.id, "@alice hi")
+    [entry] = conversations.list_my_directs(session, people["alice"], ttl_seconds=45)
+    assert (entry.unread, entry.mentions, entry.online, entry.level) == (1, 1, False, "all")
+    presence.sync_worker(session, "w1", {"bob-tab": people["bob"]}, 45)
+    [entry] = conversations.list_my_directs(session, people["alice"], ttl_seconds=45)
+    assert entry.online and entry.other_ids == [people["bob"]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -104,11 +105,14 @@ def test_message_goes_to_member_tabs_not_viewing_the_room(hub):
     assert hub.targets(msg(99)) == set()
 
 
-def test_typing_and_presence_go_to_room_feeds_only(hub):
+def test_typing_goes_to_room_feeds_only_and_presence_to_direct_contacts(hub):
     typing = Event(type=ev.TYPING, room_id=1, user_id=3, data={"username": "carol"})
     assert hub.targets(typing) == set()
-    change = Event(type=ev.PRESENCE_CHANGED, data={"changes": [], "room_ids": [1]})
-    assert hub.targets(change) == set()
+    carol_online = {"changes": [{"user_id": 3, "online": True}], "room_ids": [1]}
+    change = Event(type=ev.PRESENCE_CHANGED, data=carol_online)
+    assert hub.targets(change) == set()  # nobody here has a conversation with carol
+    hub.watch("bob-1", user_id=2, viewing_room=2, member_rooms=[2, 7], contacts=[3])
+    assert hub.targets(change) == {"bob-1"}  # bob's sidebar shows carol's dot
 
 
 def test_membership_change_goes_to_that_user_and_admin_viewers(hub):
@@ -232,3 +236,17 @@ async def test_run_consumes_from_the_broker(hub, rec):
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+async def test_a_mention_counts_apart_for_the_mentioned_tabs_only(hub, rec):
+    mentioning = dataclasses.replace(msg(1, "@alice look"), mentioned=(1, 3))
+    await hub.dispatch([mentioning, msg(1, "plain")])
+    [alice_2] = rec.to("alice-2")
+    [entry] = [e for e in alice_2 if e.type == UNREAD][0].data["rooms"]
+    assert (entry["count"], entry["mentions"], entry["mention"]["body"]) == (2, 1, "@alice look")
+    assert rec.to("carol-1") == []  # carol views room 1: the feed shows it, highlighted
+    await hub.dispatch([msg(2, "no mention")])
+    hub._unread_sent_at["alice-2"] -= 10  # the coalescing interval has passed
+    await hub.flush_unread()
+    [later] = rec.to("alice-2")[-1]
+    assert "mentions" not in later.data["rooms"][0]  # the wire stays as it was without one

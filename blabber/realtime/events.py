@@ -35,10 +35,16 @@ class Event:
     room_id: int | None = None
     user_id: int | None = None
     data: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # A new message's mentioned members (decided by the server from its text):
+    # hubs raise their mention badge and toast. Routing only, never shown.
+    mentioned: tuple[int, ...] = ()
 
     def to_json(self) -> str:
-        """Wire form."""
-        return json.dumps(dataclasses.asdict(self), separators=(",", ":"))
+        """Wire form (``mentioned`` only when there are some)."""
+        doc = dataclasses.asdict(self)
+        if not self.mentioned:
+            del doc["mentioned"]
+        return json.dumps(doc, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Event:
@@ -54,7 +60,14 @@ class Event:
         # The hub routes on these fields: a wrong type must not reach it.
         if not all(_is_id(v) for v in (room_id, user_id)) or not isinstance(data, dict):
             raise ValueError("not an event")
-        return cls(type=doc["type"], room_id=room_id, user_id=user_id, data=data)
+        mentioned = doc.get("mentioned") or []
+        if not isinstance(mentioned, list) or not all(
+            v is not None and _is_id(v) for v in mentioned
+        ):
+            raise ValueError("not an event")
+        return cls(
+            type=doc["type"], room_id=room_id, user_id=user_id, data=data, mentioned=tuple(mentioned)
+        )
 
 
 def _is_id(value: Any) -> bool:

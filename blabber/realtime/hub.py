@@ -48,6 +48,23 @@ async def _nothing(_: object) -> None:
 
 
 @dataclasses.dataclass
+class Unread:
+    """What a tab has not heard yet about one room: counts and the newest messages."""
+
+    count: int = 0
+    last: dict = dataclasses.field(default_factory=dict)  # the newest message's row
+    mentions: int = 0  # of those, how many mention the tab's user
+    mention: dict = dataclasses.field(default_factory=dict)  # the newest of those
+
+    def as_dict(self, room_id: int) -> dict:
+        """The entry of an ``UNREAD`` event's ``rooms`` (the mention parts only when any)."""
+        entry: dict = {"room_id": room_id, "count": self.count, "last": self.last}
+        if self.mentions:
+            entry["mentions"], entry["mention"] = self.mentions, self.mention
+        return entry
+
+
+@dataclasses.dataclass
 class Tab:
     """What one browser tab on this worker shows."""
 
@@ -67,6 +84,9 @@ class Tab:
     # ...and that history joins the feed (not read far back, behind "Jump to
     # latest"): a feed roll-over hands such a tab what it drops (room_feeds).
     paged: bool = False
+    # The people this tab's user has a direct conversation with: their
+    # presence changes reach the tab (the sidebar's dots).
+    contacts: frozenset[int] = frozenset()
 
 
 class Hub:
@@ -90,8 +110,8 @@ class Hub:
         self._by_room: dict[int, set[str]] = defaultdict(set)  # rooms a tab's user is in
         self._by_user: dict[int, set[str]] = defaultdict(set)
         self._sem = asyncio.Semaphore(concurrency)
-        # Unread counts waiting for a tab: token -> room id -> (count, newest message).
-        self._unread: dict[str, dict[int, tuple[int, dict]]] = {}
+        # Unread counts waiting for a tab: token -> room id -> what to tell it.
+        self._unread: dict[str, dict[int, Unread]] = {}
         self._unread_sent_at: dict[str, float] = {}
         self.connected = asyncio.Event()  # set while the subscription is live
         self.degraded = False
@@ -105,6 +125,7 @@ class Hub:
         member_rooms: Iterable[int],
         *,
         sid: str = "",
+        contacts: Iterable[int] = (),
     ) -> None:
         """Register (or update) a tab: who it is, which room it shows, its user's rooms.
 
@@ -127,6 +148,7 @@ class Hub:
             is_admin=is_admin,
             paged=paged,
             history=history,
+            contacts=frozenset(contacts),
         )
         self.tabs[token] = tab
         self._by_user[user_id].add(token)
@@ -220,7 +242,10 @@ class Hub:
                 for t in room_tabs
                 if self.tabs[t].viewing_room == event.room_id and self.tabs[t].is_admin
             }
-        return set()  # typing, presence: room feeds only
+        if event.type == ev.PRESENCE_CHANGED:  # the sidebar's dots of direct conversations
+            changed = {c.get("user_id") for c in event.data.get("changes", [])}
+            return {t for t, tab in self.tabs.items() if tab.contacts & changed}
+        return set()  # typing: room feeds only
 
     async def dispatch(self, batch: list[Event]) -> None:
         """Deliver a batch: room feeds first, then each target tab its events in one call."""
@@ -258,16 +283,24 @@ class Hub:
         update per tab per message was the bench's bottleneck (10 rooms x 100
         members). Counts are folded per tab and room and delivered at most
         every ``UNREAD_EVERY_SECONDS``. The author's own tabs and system lines
-        ("bob joined") do not count, matching ``rooms.list_my_rooms``.
+        ("bob joined") do not count, matching ``rooms.list_my_rooms``. A
+        message that mentions the tab's user also counts as a mention (the
+        server decided who it names: ``Event.mentioned``).
         """
         if event.data.get("kind") != "user":
             return
+        mentioned = frozenset(event.mentioned)
         for token in self.targets(event):
-            if self.tabs[token].user_id == event.user_id:
+            user_id = self.tabs[token].user_id
+            if user_id == event.user_id:
                 continue
             rooms = self._unread.setdefault(token, {})
-            count, _ = rooms.get(event.room_id or 0, (0, {}))
-            rooms[event.room_id or 0] = (count + 1, event.data)
+            waiting = rooms.setdefault(event.room_id or 0, Unread())
+            waiting.count += 1
+            waiting.last = event.data
+            if user_id in mentioned:
+                waiting.mentions += 1
+                waiting.mention = event.data
 
     def _unread_due(self, now: float) -> list[str]:
         """Tabs with counts waiting whose last unread delivery is old enough."""
@@ -282,12 +315,7 @@ class Hub:
         self._unread_sent_at[token] = now
         return Event(
             type=ev.UNREAD,
-            data={
-                "rooms": [
-                    {"room_id": room_id, "count": count, "last": last}
-                    for room_id, (count, last) in rooms.items()
-                ]
-            },
+            data={"rooms": [unread.as_dict(room_id) for room_id, unread in rooms.items()]},
         )
 
     async def flush_unread(self) -> None:

@@ -114,7 +114,9 @@ class LiveRuntime:
         if feed_room(room_id) in current:
             return
         if not await db.run_in_session(rooms.is_member, tab.user_id, room_id):
-            self.hub.watch(token, tab.user_id, None, tab.member_rooms - {room_id}, sid=sid)
+            self.hub.watch(
+                token, tab.user_id, None, tab.member_rooms - {room_id}, sid=sid, contacts=tab.contacts
+            )
             return
         feed = await self.feeds.open(room_id)
         await self.feeds.show_to(token, sid, feed)
@@ -147,7 +149,7 @@ class LiveRuntime:
                 tab = self.hub.tabs[token]
                 rest = tab.member_rooms - {event.room_id}
                 viewing = None if tab.viewing_room == event.room_id else tab.viewing_room
-                self.hub.watch(token, tab.user_id, viewing, rest, sid=tab.sid)
+                self.hub.watch(token, tab.user_id, viewing, rest, sid=tab.sid, contacts=tab.contacts)
                 sid = self.transport.sid_of(token)
                 if sid is not None and viewing is None:
                     await self.transport.leave(sid, feed_room(event.room_id))

@@ -17,9 +17,12 @@ import hashlib
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from blabber.models import Membership, Message, MessageKind, Role, Room, RoomKind, User
+from blabber.models import Membership, Message, Role, Room, RoomKind, User
+from blabber.realtime import events
+from blabber.services import presence
 from blabber.services.errors import NotFound, ServiceError
-from blabber.services.rooms import get_membership
+from blabber.services.outbox import publish_on_commit
+from blabber.services.rooms import unread_columns
 
 MAX_PEOPLE = 9  # me included
 NOT_FOUND = "No such conversation"
@@ -27,18 +30,23 @@ NOT_FOUND = "No such conversation"
 
 @dataclasses.dataclass(frozen=True)
 class DirectSummary:
-    """A sidebar entry under ``Direct messages``: the others, my unread count, last activity."""
+    """A sidebar entry under ``Direct messages``, and what opening ``/dm/<id>`` needs.
+
+    ``title`` names the other people (how the conversation is called);
+    ``name`` is its internal key, which the worker's room feed is known by
+    and never shown. ``online``: someone else in it is online now.
+    """
 
     id: int
-    names: list[str]  # the other people, by name
+    title: str
     other_ids: list[int]
+    name: str = ""
     unread: int = 0
+    mentions: int = 0
     last_message_id: int = 0
-
-    @property
-    def title(self) -> str:
-        """How the conversation is named: its other people."""
-        return ", ".join(self.names)
+    last_read_id: int = 0
+    level: str = "all"
+    online: bool = False
 
 
 def direct_key(user_ids: set[int]) -> str:
@@ -71,7 +79,7 @@ def open_direct(session: Session, user_id: int, usernames: object) -> DirectSumm
     ids = {user_id, *(p.id for p in people if p.id is not None)}
     room = _find_or_create(session, user_id, ids)
     session.commit()
-    return _summary(session, user_id, room.id)  # type: ignore[arg-type]
+    return direct_for_member(session, user_id, room.id)
 
 
 def _find_or_create(session: Session, user_id: int, ids: set[int]) -> Room:
@@ -95,57 +103,87 @@ def _find_or_create(session: Session, user_id: int, ids: set[int]) -> Room:
         if found is None:  # pragma: no cover - would be a DB bug
             raise
         return found
+    # Each person's tabs re-read their sidebar: the conversation is listed
+    # (and its messages counted) before anyone writes in it.
+    for member_id in sorted(ids):
+        publish_on_commit(
+            session, events.Event(type=events.MEMBERSHIP_CHANGED, room_id=room.id, user_id=member_id)
+        )
     return room
 
 
-def direct_for_member(session: Session, user_id: int, room_id: object) -> DirectSummary:
+def direct_for_member(
+    session: Session, user_id: int, room_id: object, *, ttl_seconds: int = 0
+) -> DirectSummary:
     """A conversation I am in (``/dm/<id>``); any other id is "no such conversation"."""
-    if not isinstance(room_id, int) or isinstance(room_id, bool):
+    if not isinstance(room_id, int) or isinstance(room_id, bool) or room_id <= 0:
         raise NotFound(NOT_FOUND)
-    room = session.get(Room, room_id)
-    if room is None or room.kind != RoomKind.DIRECT.value:
+    found = _summaries(session, user_id, ttl_seconds, room_id=room_id)
+    if not found:
         raise NotFound(NOT_FOUND)
-    if get_membership(session, user_id, room_id) is None:
-        raise NotFound(NOT_FOUND)
-    return _summary(session, user_id, room_id)
+    return found[0]
 
 
-def list_my_directs(session: Session, user_id: int) -> list[DirectSummary]:
-    """My conversations, newest activity first, each with the others' names and my unread count."""
-    mine = session.exec(
-        select(Room.id)
-        .join(Membership, col(Membership.room_id) == Room.id)
-        .where(Membership.user_id == user_id, Room.kind == RoomKind.DIRECT.value)
-    ).all()
-    summaries = [_summary(session, user_id, room_id) for room_id in mine if room_id is not None]
+def list_my_directs(session: Session, user_id: int, *, ttl_seconds: int = 0) -> list[DirectSummary]:
+    """My conversations, newest activity first, with the others' names and presence.
+
+    Three queries whatever their number: my memberships with counts, their
+    other members, and who of those is online (``ttl_seconds`` > 0).
+    """
+    summaries = _summaries(session, user_id, ttl_seconds)
     return sorted(summaries, key=lambda s: (-s.last_message_id, s.id))
 
 
-def _summary(session: Session, user_id: int, room_id: int) -> DirectSummary:
-    others = session.exec(
-        select(User.id, User.username)
-        .join(Membership, col(Membership.user_id) == User.id)
-        .where(Membership.room_id == room_id, col(User.id) != user_id)
-        .order_by(User.username_key)
-    ).all()
-    mark = session.exec(
-        select(Membership.last_read_message_id).where(
-            Membership.room_id == room_id, Membership.user_id == user_id
-        )
-    ).one()
-    unread = session.exec(
-        select(func.count(col(Message.id))).where(
-            Message.room_id == room_id,
-            col(Message.id) > mark,
-            Message.kind == MessageKind.USER.value,
-            col(Message.author_id) != user_id,
-        )
-    ).one()
-    last = session.exec(select(func.max(col(Message.id))).where(Message.room_id == room_id)).one()
-    return DirectSummary(
-        id=room_id,
-        names=[name for _, name in others],
-        other_ids=[i for i, _ in others if i is not None],
-        unread=int(unread or 0),
-        last_message_id=int(last or 0),
+def _summaries(
+    session: Session, user_id: int, ttl_seconds: int, *, room_id: int | None = None
+) -> list[DirectSummary]:
+    unread, mentioned = unread_columns(user_id)
+    last = (
+        select(func.max(col(Message.id)))
+        .where(Message.room_id == Membership.room_id)
+        .correlate(Membership)
+        .scalar_subquery()
     )
+    query = (
+        select(  # type: ignore[call-overload]  # sqlmodel types select() up to 4 columns
+            Room.id,
+            Room.name,
+            unread,
+            mentioned,
+            last,
+            Membership.last_read_message_id,
+            Membership.notify_level,
+        )
+        .join(Membership, col(Membership.room_id) == Room.id)
+        .where(Membership.user_id == user_id, Room.kind == RoomKind.DIRECT.value)
+    )
+    if room_id is not None:
+        query = query.where(Room.id == room_id)
+    mine = session.exec(query).all()
+    if not mine:
+        return []
+    others: dict[int, list[tuple[int, str]]] = {r[0]: [] for r in mine}
+    for rid, uid, username in session.exec(
+        select(Membership.room_id, User.id, User.username)
+        .join(User, col(User.id) == Membership.user_id)
+        .where(col(Membership.room_id).in_(list(others)), Membership.user_id != user_id)
+        .order_by(User.username_key)
+    ).all():
+        others[rid].append((uid or 0, username))
+    everyone = {uid for people in others.values() for uid, _ in people}
+    online = presence.online_user_ids(session, everyone, ttl_seconds) if ttl_seconds else set()
+    return [
+        DirectSummary(
+            id=r[0],
+            title=", ".join(name for _, name in others[r[0]]) or "Only you",
+            other_ids=[uid for uid, _ in others[r[0]]],
+            name=r[1],
+            unread=int(r[2] or 0),
+            mentions=int(r[3] or 0),
+            last_message_id=int(r[4] or 0),
+            last_read_id=int(r[5] or 0),
+            level=r[6],
+            online=any(uid in online for uid, _ in others[r[0]]),
+        )
+        for r in mine
+    ]

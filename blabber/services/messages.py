@@ -115,7 +115,8 @@ def send_message(
             raise
         session.commit()
         return view_of(session, existing)
-    mentions.record(session, msg.id, room_id, mentions.resolve(session, room_id, user_id, text))  # type: ignore[arg-type]
+    named = mentions.resolve(session, room_id, user_id, text)
+    mentions.record(session, msg.id, room_id, named)  # type: ignore[arg-type]
     view = view_of(session, msg, new=True)
     # My own message is read by me.
     session.exec(
@@ -131,6 +132,7 @@ def send_message(
             room_id=room_id,
             user_id=user_id,
             data=view.as_row(),
+            mentioned=tuple(sorted(named.user_ids)),
         ),
     )
     session.commit()

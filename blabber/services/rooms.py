@@ -202,17 +202,24 @@ def room_for_member(session: Session, user_id: int, name: str) -> RoomSummary:
         id=room.id,  # type: ignore[arg-type]
         name=room.name,
         last_read_id=membership.last_read_message_id,
+        level=membership.notify_level,
     )
 
 
-def list_my_rooms(session: Session, user_id: int) -> list[RoomSummary]:
-    """My rooms by name, each with its unread count (messages by others after my read mark)."""
+def unread_columns(user_id: int) -> tuple:
+    """Per-membership subqueries: my unread count and my unread mentions in its room.
+
+    Unread is messages by others after my read mark (system lines like
+    ``bob joined`` are not something to read); mentions are ``Mention`` rows
+    naming me after it. Correlated to ``Membership``, so one query lists
+    every room of mine (``list_my_rooms``, ``conversations.list_my_directs``).
+    """
     unread = (
         select(func.count(col(Message.id)))
         .where(
             Message.room_id == Membership.room_id,
             col(Message.id) > Membership.last_read_message_id,
-            Message.kind == MessageKind.USER.value,  # "bob joined" is not something to read
+            Message.kind == MessageKind.USER.value,
             sa.or_(col(Message.author_id).is_(None), col(Message.author_id) != user_id),
         )
         .correlate(Membership)
@@ -228,6 +235,12 @@ def list_my_rooms(session: Session, user_id: int) -> list[RoomSummary]:
         .correlate(Membership)
         .scalar_subquery()
     )
+    return unread, mentioned
+
+
+def list_my_rooms(session: Session, user_id: int) -> list[RoomSummary]:
+    """My rooms by name, each with its unread count, unread mentions and my level."""
+    unread, mentioned = unread_columns(user_id)
     rows = session.exec(
         select(  # type: ignore[call-overload]  # sqlmodel types select() up to 4 columns
             Room.id, Room.name, unread, mentioned, Membership.notify_level
@@ -310,6 +323,11 @@ def _hand_over_admin(session: Session, room_id: int) -> None:
 def leave_room(session: Session, user_id: int, room_id: int) -> None:
     """Leave a room; an admin's role passes to the longest-standing member."""
     membership = require_member(session, user_id, room_id)
+    room = session.get(Room, room_id)
+    if room is not None and room.kind == RoomKind.DIRECT.value:
+        # Its set of people is what it is (conversations.direct_key); leaving
+        # would also hand a member the admin role a conversation never has.
+        raise ServiceError("You cannot leave a direct conversation")
     user = session.get(User, user_id)
     session.delete(membership)
     session.flush()
