@@ -242,7 +242,7 @@ async def test_a_mention_counts_apart_for_the_mentioned_tabs_only(hub, rec):
     mentioning = dataclasses.replace(msg(1, "@alice look"), mentioned=(1, 3))
     await hub.dispatch([mentioning, msg(1, "plain")])
     [alice_2] = rec.to("alice-2")
-    [entry] = [e for e in alice_2 if e.type == UNREAD][0].data["rooms"]
+    [entry] = next(e for e in alice_2 if e.type == UNREAD).data["rooms"]
     assert (entry["count"], entry["mentions"], entry["mention"]["body"]) == (2, 1, "@alice look")
     assert rec.to("carol-1") == []  # carol views room 1: the feed shows it, highlighted
     await hub.dispatch([msg(2, "no mention")])

@@ -66,7 +66,11 @@ class Event:
         ):
             raise ValueError("not an event")
         return cls(
-            type=doc["type"], room_id=room_id, user_id=user_id, data=data, mentioned=tuple(mentioned)
+            type=doc["type"],
+            room_id=room_id,
+            user_id=user_id,
+            data=data,
+            mentioned=tuple(mentioned),
         )
 
 

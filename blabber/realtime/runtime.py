@@ -115,7 +115,12 @@ class LiveRuntime:
             return
         if not await db.run_in_session(rooms.is_member, tab.user_id, room_id):
             self.hub.watch(
-                token, tab.user_id, None, tab.member_rooms - {room_id}, sid=sid, contacts=tab.contacts
+                token,
+                tab.user_id,
+                None,
+                tab.member_rooms - {room_id},
+                sid=sid,
+                contacts=tab.contacts,
             )
             return
         feed = await self.feeds.open(room_id)
@@ -149,7 +154,9 @@ class LiveRuntime:
                 tab = self.hub.tabs[token]
                 rest = tab.member_rooms - {event.room_id}
                 viewing = None if tab.viewing_room == event.room_id else tab.viewing_room
-                self.hub.watch(token, tab.user_id, viewing, rest, sid=tab.sid, contacts=tab.contacts)
+                self.hub.watch(
+                    token, tab.user_id, viewing, rest, sid=tab.sid, contacts=tab.contacts
+                )
                 sid = self.transport.sid_of(token)
                 if sid is not None and viewing is None:
                     await self.transport.leave(sid, feed_room(event.room_id))

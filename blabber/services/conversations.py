@@ -107,7 +107,8 @@ def _find_or_create(session: Session, user_id: int, ids: set[int]) -> Room:
     # (and its messages counted) before anyone writes in it.
     for member_id in sorted(ids):
         publish_on_commit(
-            session, events.Event(type=events.MEMBERSHIP_CHANGED, room_id=room.id, user_id=member_id)
+            session,
+            events.Event(type=events.MEMBERSHIP_CHANGED, room_id=room.id, user_id=member_id),
         )
     return room
 
