@@ -19,10 +19,20 @@ from blabber.state.chat import ChatState
 from blabber.state.composer import ComposerState
 from blabber.state.live_events import states_needed
 from blabber.state.message_actions import MessageActionsState
+from blabber.state.notifications import NotificationsState
+from blabber.state.people import PeopleState
 from blabber.state.room import RoomState
 from blabber.state.sidebar import SidebarState
 
-FEATURES = (SidebarState, RoomState, ComposerState, AdminState, MessageActionsState)
+FEATURES = (
+    SidebarState,
+    RoomState,
+    ComposerState,
+    AdminState,
+    MessageActionsState,
+    NotificationsState,
+    PeopleState,
+)
 # Handlers that need no signed-in caller: Reflex's own setter, closing a
 # banner or an editor, and the recovery that establishes the caller itself.
 # Handlers that only clear what the tab shows (or read no data) need no caller.
@@ -33,6 +43,8 @@ OPEN_TO_ANYONE = {
     "cancel_edit",
     "cancel_reply",
     "search_emoji",
+    "unpick",
+    "reset_picker",
 }
 
 

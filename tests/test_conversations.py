@@ -23,8 +23,10 @@ from blabber.services import (
     mentions,
     messages,
     notification_levels,
+    room_admin,
     rooms,
 )
+from blabber.services import people as people_mod
 from blabber.services.errors import NotAllowed, NotFound, ServiceError
 from tests.conftest import FAST
 
@@ -196,7 +198,7 @@ def test_a_conversation_has_no_leaving_and_no_admin(session, people):
         rooms.leave_room(session, people["alice"], dm.id)
     assert rooms.is_member(session, people["alice"], dm.id)  # nothing half-done
     with pytest.raises(NotAllowed, match="admin"):  # nobody in it administers it
-        rooms.kick_member(session, people["alice"], dm.id, people["bob"])
+        room_admin.kick_member(session, people["alice"], dm.id, people["bob"])
     assert rooms.is_member(session, people["bob"], dm.id)
 
 
@@ -236,3 +238,59 @@ def test_the_list_says_who_is_online_and_counts_mentions(session, people):
     presence.sync_worker(session, "w1", {"bob-tab": people["bob"]}, 45)
     [entry] = conversations.list_my_directs(session, people["alice"], ttl_seconds=45)
     assert entry.online and entry.other_ids == [people["bob"]]
+
+
+# -- finding people -------------------------------------------------------------------
+def test_find_people_ranks_names_that_start_with_the_query_first(session, people):
+    accounts.sign_up(session, "robert", "password1", settings=FAST)
+    accounts.sign_up(session, "a_bc", "password1", settings=FAST)
+    accounts.sign_up(session, "axbc", "password1", settings=FAST)
+    assert people_mod.find_people(session, people["alice"], "bo") == ["bob"]
+    assert people_mod.find_people(session, people["alice"], "@OB") == ["bob", "robert"]  # any case
+    found = people_mod.find_people(session, people["alice"], "a")
+    assert found == ["a_bc", "axbc", "carol", "dave"]
+    assert people_mod.find_people(session, people["alice"], "a_b") == ["a_bc"]  # "_" is literal
+    assert people_mod.find_people(session, people["alice"], "%") == []  # no wildcard either
+    for nothing in ("", "   ", None, ["bob"], "\x00"):
+        assert people_mod.find_people(session, people["alice"], nothing) == []
+    assert people_mod.find_people(session, people["bob"], "bob") == []  # never me
+
+
+# -- what levels let a room say (services.notification_rule) ------------------------
+def test_the_title_counts_rooms_by_level_and_conversations_always():
+    from blabber.services.conversations import DirectSummary
+    from blabber.services.notification_rule import unread_total
+    from blabber.services.views import RoomSummary
+
+    loud = RoomSummary(1, "general", unread=3, mentions=1, level="all")
+    quiet = RoomSummary(2, "random", unread=5, mentions=2, level="mentions")
+    muted = RoomSummary(3, "noise", unread=9, mentions=1, level="nothing")
+    dm = DirectSummary(4, "bob", [2], unread=2, level="nothing")
+    assert unread_total([loud, quiet, muted], [dm]) == 3 + 2 + 1 + 2
+
+
+def test_the_toast_is_the_newest_mention_else_the_newest_loud_message():
+    from blabber.services.conversations import DirectSummary
+    from blabber.services.notification_rule import notification_for
+    from blabber.services.views import RoomSummary
+
+    entries = {
+        1: RoomSummary(1, "general", level="all"),
+        2: RoomSummary(2, "noise", level="nothing"),
+        3: DirectSummary(3, "bob", [2], level="all"),
+    }
+
+    def said(*fresh):
+        return notification_for(list(fresh), entries)
+
+    def last(i, author="bob", body="hi"):
+        return {"id": i, "author": author, "body": body}
+
+    plain_noise = {"room_id": 2, "count": 1, "last": last(9)}
+    assert said(plain_noise) is None  # ``Nothing``: no toast for a plain message
+    mention = {**plain_noise, "mentions": 1, "mention": last(9, body="@me look")}
+    assert said(mention) == ("bob mentioned you in noise", "bob: @me look")  # still a mention
+    loud = {"room_id": 1, "count": 2, "last": last(12, "carol")}
+    assert said(plain_noise, loud) == ("New message in general", "carol: hi")
+    assert said(loud, mention)[0] == "bob mentioned you in noise"  # a mention wins
+    assert said({"room_id": 3, "count": 1, "last": last(13)}) == ("New message from bob", "bob: hi")

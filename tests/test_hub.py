@@ -183,11 +183,11 @@ async def test_unread_skips_own_messages_and_system_lines_and_coalesces_a_busy_s
     assert len(rec.to("alice-2")) == 1  # a busy spell waits for the flush
     await hub.flush_unread()
     assert len(rec.to("alice-2")) == 1  # not due yet
-    hub._unread_sent_at["alice-2"] -= 10  # the interval has passed
+    hub.unread.sent_at["alice-2"] -= 10  # the interval has passed
     await hub.flush_unread()
     assert unread(rec.to("alice-2")[1]) == {1: (2, "third")}
     hub.forget("alice-2")
-    assert "alice-2" not in hub._unread and "alice-2" not in hub._unread_sent_at
+    assert "alice-2" not in hub.unread.waiting and "alice-2" not in hub.unread.sent_at
 
 
 async def test_one_failing_tab_does_not_stop_the_others(hub, rec, caplog):
@@ -223,11 +223,11 @@ async def test_run_consumes_from_the_broker(hub, rec):
         assert all(unread(items) == {2: (1, "hello")} for _, items in rec.calls)
         # events published together are counted together, the newest last
         rec.calls.clear()
-        hub._unread_sent_at.clear()
+        hub.unread.sent_at.clear()
         for body in ("1", "2", "3"):
             hub.broker.publish(msg(1, body))
         await asyncio.sleep(0.05)
-        hub._unread_sent_at = {t: v - 10 for t, v in hub._unread_sent_at.items()}
+        hub.unread.sent_at = {t: v - 10 for t, v in hub.unread.sent_at.items()}
         await hub.flush_unread()
         counted = [unread(items) for items in rec.to("alice-2")]
         assert sum(c[1][0] for c in counted) == 3
@@ -246,7 +246,7 @@ async def test_a_mention_counts_apart_for_the_mentioned_tabs_only(hub, rec):
     assert (entry["count"], entry["mentions"], entry["mention"]["body"]) == (2, 1, "@alice look")
     assert rec.to("carol-1") == []  # carol views room 1: the feed shows it, highlighted
     await hub.dispatch([msg(2, "no mention")])
-    hub._unread_sent_at["alice-2"] -= 10  # the coalescing interval has passed
+    hub.unread.sent_at["alice-2"] -= 10  # the coalescing interval has passed
     await hub.flush_unread()
     [later] = rec.to("alice-2")[-1]
     assert "mentions" not in later.data["rooms"][0]  # the wire stays as it was without one

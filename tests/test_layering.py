@@ -29,6 +29,7 @@ LAYERS: list[tuple[str, int]] = [
     ("blabber.realtime.room_feeds", 54),
     ("blabber.realtime.transport", 52),  # Reflex's packet format and socket rooms, nothing else
     ("blabber.realtime.hub", 50),
+    ("blabber.realtime.unread", 45),  # what a hub folds for tabs not viewing a room
     ("blabber.realtime.paging", 42),  # plain arithmetic over MessageView (services.views)
     ("blabber.seed", 45),  # CLI: may use services, db and below; never the UI
     ("blabber.services", 40),

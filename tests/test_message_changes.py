@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from blabber.models import Message, Reaction
 from blabber.realtime import events
-from blabber.services import accounts, message_changes, messages, reactions, rooms
+from blabber.services import accounts, message_changes, messages, reactions, room_admin, rooms
 from blabber.services.errors import NotAllowed, NotFound, ServiceError
 from blabber.services.views import MessageView
 from tests.conftest import FAST
@@ -82,7 +82,7 @@ def test_emptying_a_message_is_refused_with_a_reason(session, room):
 
 def test_a_kicked_author_can_no_longer_edit(session, room):
     first = send(session, room["bob"], room["room"], "before the kick")
-    rooms.kick_member(session, room["alice"], room["room"], room["bob"])
+    room_admin.kick_member(session, room["alice"], room["room"], room["bob"])
     with pytest.raises(NotFound):
         message_changes.edit_message(session, room["bob"], first.id, "after", settings=FAST)
 
@@ -203,7 +203,7 @@ def test_strangers_and_kicked_members_cannot_react(session, room):
     first = send(session, room["bob"], room["room"], "members only")
     with pytest.raises(NotFound):
         reactions.toggle_reaction(session, room["eve"], first.id, "👍")
-    rooms.kick_member(session, room["alice"], room["room"], room["carol"])
+    room_admin.kick_member(session, room["alice"], room["room"], room["carol"])
     with pytest.raises(NotFound):
         reactions.toggle_reaction(session, room["carol"], first.id, "👍")
     session.rollback()

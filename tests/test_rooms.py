@@ -11,7 +11,7 @@ from sqlmodel import Session, func, select
 
 from blabber.models import JoinAttempt, Membership, Message, MessageKind, Room, RoomBan, utcnow
 from blabber.realtime import events
-from blabber.services import accounts, messages, rooms
+from blabber.services import accounts, messages, room_admin, rooms
 from blabber.services.errors import NotAllowed, NotFound, ServiceError
 from tests.conftest import FAST, SQLITE_ONLY
 
@@ -167,14 +167,14 @@ def test_kick_removes_bans_and_unban_allows_rejoin(session, trio, broker):
     rooms.join_room(session, bob, "general")
     rooms.join_room(session, carol, "general")
     broker.published.clear()
-    rooms.kick_member(session, alice, room.id, carol)
+    room_admin.kick_member(session, alice, room.id, carol)
     assert roles(session, room.id) == {"alice": "admin", "bob": "member"}
     assert system_lines(session, room.id)[-1] == "carol was removed by alice"
     removed = broker.of_type(events.USER_REMOVED)
     assert len(removed) == 1
     assert (removed[0].user_id, removed[0].room_id) == (carol, room.id)
     assert removed[0].data == {"room_name": "General"}
-    assert [b.username for b in rooms.list_bans(session, alice, room.id)] == ["carol"]
+    assert [b.username for b in room_admin.list_bans(session, alice, room.id)] == ["carol"]
 
     before = snapshot(session)
     with pytest.raises(NotAllowed) as err:
@@ -186,8 +186,8 @@ def test_kick_removes_bans_and_unban_allows_rejoin(session, trio, broker):
     with pytest.raises(NotAllowed):
         messages.messages_before(session, carol, room.id, 10**9, 10)
 
-    rooms.unban(session, alice, room.id, carol)
-    assert rooms.list_bans(session, alice, room.id) == []
+    room_admin.unban(session, alice, room.id, carol)
+    assert room_admin.list_bans(session, alice, room.id) == []
     rooms.join_room(session, carol, "general")
     assert roles(session, room.id)["carol"] == "member"
 
@@ -197,18 +197,18 @@ def test_non_admin_cannot_kick_unban_or_list_bans(session, trio):
     room = rooms.join_room(session, alice, "general")
     rooms.join_room(session, bob, "general")
     rooms.join_room(session, carol, "general")
-    rooms.kick_member(session, alice, room.id, carol)
+    room_admin.kick_member(session, alice, room.id, carol)
     before = snapshot(session)
     for action in (
-        lambda: rooms.kick_member(session, bob, room.id, alice),
-        lambda: rooms.unban(session, bob, room.id, carol),
-        lambda: rooms.list_bans(session, bob, room.id),
+        lambda: room_admin.kick_member(session, bob, room.id, alice),
+        lambda: room_admin.unban(session, bob, room.id, carol),
+        lambda: room_admin.list_bans(session, bob, room.id),
     ):
         with pytest.raises(NotAllowed, match=r"^Only the room's admin can do that$"):
             action()
     # carol is banned, hence not a member: no admin rights either
     with pytest.raises(NotAllowed, match=r"^You are not a member of that room$"):
-        rooms.unban(session, carol, room.id, carol)
+        room_admin.unban(session, carol, room.id, carol)
     assert snapshot(session) == before
 
 
@@ -218,11 +218,11 @@ def test_admin_cannot_kick_self_or_strangers(session, trio):
     room = rooms.join_room(session, alice, "general")
     before = snapshot(session)
     with pytest.raises(ServiceError, match=r"^You cannot remove yourself; use Leave room$"):
-        rooms.kick_member(session, alice, room.id, alice)
+        room_admin.kick_member(session, alice, room.id, alice)
     with pytest.raises(NotFound, match=r"^That user is not in this room$"):
-        rooms.kick_member(session, alice, room.id, bob)
+        room_admin.kick_member(session, alice, room.id, bob)
     with pytest.raises(NotFound, match=r"^That user is not banned here$"):
-        rooms.unban(session, alice, room.id, bob)
+        room_admin.unban(session, alice, room.id, bob)
     assert snapshot(session) == before
 
 
@@ -314,7 +314,7 @@ def test_a_refused_join_of_a_banned_user_counts(session):
     admin, bob = user(session, "admin"), user(session, "bob")
     room = rooms.join_room(session, admin, "vault", settings=settings)
     rooms.join_room(session, bob, "vault", settings=settings)
-    rooms.kick_member(session, admin, room.id, bob)
+    room_admin.kick_member(session, admin, room.id, bob)
     with pytest.raises(NotAllowed):
         rooms.join_room(session, bob, "vault", settings=settings)  # bob's second attempt
     with pytest.raises(ServiceError, match="too quickly"):

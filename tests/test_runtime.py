@@ -20,7 +20,7 @@ from blabber.realtime.events import Event
 from blabber.realtime.feeds import RoomFeed
 from blabber.realtime.runtime import LiveRuntime
 from blabber.realtime.transport import feed_room
-from blabber.services import accounts, rooms
+from blabber.services import accounts, room_admin, rooms
 from blabber.services.views import MessageView
 from tests.conftest import FAST, SQLITE_ONLY
 
@@ -142,7 +142,7 @@ async def test_a_member_follows_into_the_feed_and_a_removed_one_never_again(sess
     await live.follow("mal-tab")
     assert transport.rooms["sid-1"] == {feed_room(room_id)}  # positive control
 
-    rooms.kick_member(session, alice, room_id, mal)
+    room_admin.kick_member(session, alice, room_id, mal)
     transport.rooms["sid-1"].clear()  # the socket closed; a new one reuses the state
     live.hub.watch("mal-tab", mal, room_id, [room_id], sid="sid-1")  # stale memory
     await live.follow("mal-tab")

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session
 
 from blabber.realtime import events
-from blabber.services import accounts, rooms, typing_notices
+from blabber.services import accounts, room_admin, rooms, typing_notices
 from blabber.services.errors import NotAllowed
 from blabber.services.typing_notices import TypingThrottle
 from tests.conftest import FAST
@@ -40,7 +40,7 @@ def test_a_non_member_or_kicked_member_announces_nothing(session, broker):
     assert typing_notices.announce_typing(  # positive control: a member is heard
         session, mal, "mal", room.id, min_gap=0.0, throttle=throttle
     )
-    rooms.kick_member(session, admin, room.id, mal)
+    room_admin.kick_member(session, admin, room.id, mal)
     broker.published.clear()
     with pytest.raises(NotAllowed):
         typing_notices.announce_typing(session, mal, "mal", room.id, min_gap=0.0, throttle=throttle)

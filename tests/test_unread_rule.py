@@ -7,7 +7,8 @@ of kind ``user``, by someone else, after my read mark. Here the services
 write random rooms (user messages by random members, system lines) to a
 real database, every member gets a random read mark, and for each member
 the SQL count must equal what a hub counts from the events the services
-published after that mark.
+published after that mark. Mentions too: the sidebar's ``Mention`` rows after
+the mark and the hub's count from ``Event.mentioned`` must agree.
 """
 
 from __future__ import annotations
@@ -31,10 +32,16 @@ MEMBERS = 3
 ROOMY = dataclasses.replace(FAST, message_burst=10**9, join_max=10**9)
 _names = itertools.count()  # examples share one database: fresh names each time
 
-# What happens in the room, in order: ("user", who) sends a message, ("system", _)
-# writes a line like "bob joined" (what joins, leaves and kicks write).
+# What happens in the room, in order: ("user", who, named) sends a message naming
+# some members (``@name``; -1 is ``@room``), ("system", _, _) writes a line like
+# "bob joined" (what joins, leaves and kicks write).
 happenings = st.lists(
-    st.tuples(st.sampled_from(["user", "system"]), st.integers(0, MEMBERS - 1)), max_size=14
+    st.tuples(
+        st.sampled_from(["user", "system"]),
+        st.integers(0, MEMBERS - 1),
+        st.sets(st.integers(-1, MEMBERS - 1), max_size=3),
+    ),
+    max_size=14,
 )
 
 
@@ -50,7 +57,8 @@ def hub_count(user_id: int, room_id: int, published: list[Event]) -> list[int]:
         hub.watch(token, user_id=user_id, viewing_room=None, member_rooms=[room_id])
     for event in published:
         hub._count_unread(event)
-    return [hub._unread.get(t, {}).get(room_id, (0, {}))[0] for t in tabs]
+    counted = [hub.unread.waiting.get(t, {}).get(room_id) for t in tabs]
+    return [(c.count, c.mentions) if c else (0, 0) for c in counted]
 
 
 @SQLITE_ONLY
@@ -61,7 +69,9 @@ def hub_count(user_id: int, room_id: int, published: list[Event]) -> list[int]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(story=happenings, data=st.data())
-def test_sidebar_sql_and_live_hub_count_the_same_unread_messages(session, broker, story, data):
+def test_sidebar_sql_and_live_hub_count_the_same_unread_messages_and_mentions(
+    session, broker, story, data
+):
     n = next(_names)
     members = [
         accounts.sign_up(session, f"u{n}x{i}", "password1", settings=FAST).user_id
@@ -70,10 +80,11 @@ def test_sidebar_sql_and_live_hub_count_the_same_unread_messages(session, broker
     room_id = 0
     for uid in members:  # each join writes a system line too
         room_id = rooms.join_room(session, uid, f"room {n}", settings=ROOMY).id
-    for i, (kind, who) in enumerate(story):
+    for i, (kind, who, named) in enumerate(story):
         if kind == "user":
             author = members[who]
-            messages.send_message(session, author, room_id, f"m{i}", f"c{n}-{i}", settings=ROOMY)
+            body = " ".join([f"m{i}", *(f"@u{n}x{m}" if m >= 0 else "@room" for m in named)])
+            messages.send_message(session, author, room_id, body, f"c{n}-{i}", settings=ROOMY)
         else:
             rooms.add_system_message(session, room_id, f"line {i}")
             session.commit()
@@ -100,6 +111,8 @@ def test_sidebar_sql_and_live_hub_count_the_same_unread_messages(session, broker
     session.commit()
 
     for uid, mark in marks.items():
-        [sidebar] = [r.unread for r in rooms.list_my_rooms(session, uid) if r.id == room_id]
+        [sidebar] = [
+            (r.unread, r.mentions) for r in rooms.list_my_rooms(session, uid) if r.id == room_id
+        ]
         after_mark = [e for e in published if e.data["id"] > mark]
         assert hub_count(uid, room_id, after_mark) == [sidebar, sidebar], (uid, mark)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import reflex as rx
 
-from blabber.components.common import error_text
+from blabber.components.common import error_text, icon_action_button
 from blabber.services.views import BanView, MemberView
 from blabber.state.admin import AdminState
 from blabber.state.auth import AuthState
 from blabber.state.chat import ChatState
 from blabber.state.feed import FeedState
+from blabber.state.people import PeopleState
 
 
 def _member_row(member: rx.Var[MemberView]) -> rx.Component:
@@ -28,6 +29,15 @@ def _member_row(member: rx.Var[MemberView]) -> rx.Component:
             size="1",
             color_scheme="gray",
             data_testid="member-status",
+        ),
+        rx.cond(
+            member.username != AuthState.username,
+            icon_action_button(
+                "message-square",
+                "Message " + member.username,
+                on_click=PeopleState.message_user(member.username),
+                data_testid="message-member",
+            ),
         ),
         rx.cond(
             (AdminState.is_admin | FeedState.admins.contains(AuthState.username))

@@ -249,11 +249,11 @@ def _copy_link(msg: rx.Var[MessageView]) -> list:
     """``Copy link``: the message's permalink (``routes.message_path``), built in the browser."""
     url = Var(
         _js_expr=(
-            f"window.location.origin + '/rooms/' + encodeURIComponent({ChatState.room_name!s})"
+            f"window.location.origin + {ChatState.room_path!s}"
             f" + '?{routes.MESSAGE_PARAM}=' + {msg.id!s}"
         ),
         _var_type=str,
-        _var_data=VarData.merge(ChatState.room_name._get_all_var_data(), msg._get_all_var_data()),
+        _var_data=VarData.merge(ChatState.room_path._get_all_var_data(), msg._get_all_var_data()),
     )
     return [rx.set_clipboard(url), rx.toast.success("Link copied", duration=2000)]
 

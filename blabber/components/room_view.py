@@ -7,12 +7,14 @@ import reflex as rx
 from blabber.components.common import add_key_handlers, error_text
 from blabber.components.formatting_help import formatting_help
 from blabber.components.message_row import LIST_CSS, message_row
+from blabber.components.notifications_menu import notifications_menu
 from blabber.components.phone_drawers import phone_drawer_buttons
 from blabber.services.views import MessageView
 from blabber.state.chat import ChatState
 from blabber.state.composer import ComposerState
 from blabber.state.feed import FeedState
 from blabber.state.message_actions import MessageActionsState
+from blabber.state.notifications import NotificationsState
 from blabber.state.room import RoomState
 
 
@@ -58,8 +60,9 @@ def _composer_box() -> rx.Component:
     In an empty composer, Up-arrow edits my last message; Escape drops a reply.
     """
     box = rx.text_area(
-        placeholder="Message #"
-        + ChatState.room_name
+        placeholder="Message "
+        + rx.cond(ChatState.room_kind == "room", "#", "")
+        + ChatState.room_title
         + " (Enter to send, Shift+Enter for a new line)",
         name="body",
         id="composer",
@@ -147,16 +150,25 @@ def room_view() -> rx.Component:
         rx.hstack(
             # The heading is the room's name alone (screen readers and tests read
             # it as such); the "#" is decoration.
-            rx.text("#", size="5", weight="bold", color_scheme="gray", aria_hidden="true"),
-            rx.heading(ChatState.room_name, size="5", data_testid="room-heading", truncate=True),
+            rx.cond(
+                ChatState.room_kind == "room",
+                rx.text("#", size="5", weight="bold", color_scheme="gray", aria_hidden="true"),
+                rx.icon("users", size=18, aria_hidden="true"),
+            ),
+            rx.heading(ChatState.room_title, size="5", data_testid="room-heading", truncate=True),
             rx.spacer(),
             phone_drawer_buttons(),
-            rx.button(
-                "Leave room",
-                on_click=RoomState.leave_room,
-                variant="soft",
-                color_scheme="gray",
-                size="1",
+            notifications_menu(),
+            # A conversation's people are fixed: there is no leaving it.
+            rx.cond(
+                ChatState.room_kind == "room",
+                rx.button(
+                    "Leave room",
+                    on_click=RoomState.leave_room,
+                    variant="soft",
+                    color_scheme="gray",
+                    size="1",
+                ),
             ),
             width="100%",
             align="center",
@@ -220,6 +232,7 @@ def room_view() -> rx.Component:
         rx.form(
             rx.vstack(
                 error_text(RoomState.room_error, "room-error"),
+                error_text(NotificationsState.level_error, "level-error"),
                 error_text(MessageActionsState.action_error, "action-error"),
                 error_text(ComposerState.composer_error, "composer-error"),
                 _replying_to(),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from blabber.components.common import brand, color_mode_toggle, error_text
+from blabber.components.people_picker import people_picker
+from blabber.services.conversations import DirectSummary
 from blabber.services.views import RoomSummary
 from blabber.state.auth import AuthState
 from blabber.state.chat import ChatState
@@ -16,23 +18,48 @@ ASK_NOTIFICATIONS = (
 )
 
 
-def _room_entry(room: rx.Var[RoomSummary]) -> rx.Component:
-    current = ChatState.room_name == room.name
+def _unread_badges(entry) -> rx.Component:
+    """The mention badge (``@N``, any level) and the unread count (by my level).
+
+    ``All messages``: a red count; ``Mentions only``: the count, muted;
+    ``Nothing``: no count (mentions still show).
+    """
+    return rx.hstack(
+        rx.cond(
+            entry.mentions > 0,
+            rx.badge(
+                "@" + entry.mentions.to_string(),
+                color_scheme="orange",
+                high_contrast=True,
+                variant="solid",
+                radius="full",
+                title=entry.mentions.to_string() + " mentions of you",
+                data_testid="mention-badge",
+            ),
+        ),
+        rx.cond(
+            (entry.unread > 0) & (entry.level != "nothing"),
+            rx.badge(
+                entry.unread,
+                color_scheme=rx.cond(entry.level == "all", "red", "gray"),
+                # Step 12 text: the regular red is 4.4:1 on the badge, under 4.5:1.
+                high_contrast=True,
+                radius="full",
+                data_testid="unread-badge",
+            ),
+        ),
+        spacing="1",
+        align="center",
+    )
+
+
+def _entry(label: rx.Component, entry, href, current, test_id: str) -> rx.Component:
+    """A sidebar link: the label, then the badges; the open one is highlighted."""
     return rx.link(
         rx.hstack(
-            rx.text("# ", room.name, trim="both", truncate=True),
+            label,
             rx.spacer(),
-            rx.cond(
-                room.unread > 0,
-                rx.badge(
-                    room.unread,
-                    color_scheme="red",
-                    # Red step 12 text: the regular red is 4.4:1 on the badge, under 4.5:1.
-                    high_contrast=True,
-                    radius="full",
-                    data_testid="unread-badge",
-                ),
-            ),
+            _unread_badges(entry),
             align="center",
             width="100%",
             padding_x="0.6em",
@@ -41,13 +68,51 @@ def _room_entry(room: rx.Var[RoomSummary]) -> rx.Component:
             background=rx.cond(current, rx.color("accent", 4), "transparent"),
             font_weight=rx.cond(current, "bold", "normal"),
         ),
-        href="/rooms/" + room.name,
+        href=href,
         underline="none",
-        color=rx.color("gray", 12),
+        # A room set to ``Nothing`` is shown muted (gray step 11 keeps 4.5:1).
+        color=rx.cond(entry.level == "nothing", rx.color("gray", 11), rx.color("gray", 12)),
         aria_current=rx.cond(current, "page", "false"),
-        data_testid="room-entry",
+        data_testid=test_id,
+        data_level=entry.level,
         width="100%",
     )
+
+
+def _room_entry(room: rx.Var[RoomSummary]) -> rx.Component:
+    return _entry(
+        rx.text("# ", room.name, trim="both", truncate=True),
+        room,
+        "/rooms/" + room.name,
+        ChatState.room_name == room.name,
+        "room-entry",
+    )
+
+
+def _direct_entry(direct: rx.Var[DirectSummary]) -> rx.Component:
+    href = "/dm/" + direct.id.to_string()
+    label = rx.hstack(
+        rx.box(
+            width="8px",
+            height="8px",
+            flex_shrink="0",
+            border_radius="50%",
+            background=rx.cond(direct.online, rx.color("grass", 9), rx.color("gray", 8)),
+            role="img",
+            aria_label=rx.cond(direct.online, "online", "offline"),
+            data_testid="presence-dot",
+            data_online=direct.online.to_string(),
+        ),
+        rx.text(direct.title, truncate=True),
+        align="center",
+        spacing="2",
+        min_width="0",
+    )
+    return _entry(label, direct, href, ChatState.room_path == href, "direct-entry")
+
+
+def _section(title: str) -> rx.Component:
+    return rx.text(title, size="1", weight="bold", color_scheme="gray")
 
 
 def sidebar() -> rx.Component:
@@ -82,7 +147,7 @@ def sidebar() -> rx.Component:
             width="100%",
         ),
         error_text(SidebarState.join_error, "join-error"),
-        rx.text("Rooms", size="1", weight="bold", color_scheme="gray"),
+        _section("Rooms"),
         rx.cond(
             SidebarState.rooms.length() > 0,
             rx.vstack(rx.foreach(SidebarState.rooms, _room_entry), width="100%", spacing="1"),
@@ -90,6 +155,17 @@ def sidebar() -> rx.Component:
                 "No rooms yet. Type a name above to create or join one.",
                 size="2",
                 color_scheme="gray",
+            ),
+        ),
+        _section("Direct messages"),
+        people_picker(),
+        rx.cond(
+            SidebarState.directs.length() > 0,
+            rx.vstack(
+                rx.foreach(SidebarState.directs, _direct_entry),
+                width="100%",
+                spacing="1",
+                data_testid="direct-messages",
             ),
         ),
         rx.spacer(),

@@ -6,7 +6,7 @@ from blabber import routes
 from blabber.components.shell import empty_room_placeholder, shell
 from blabber.state.sidebar import SidebarState
 
-PAGE = dict(route=routes.HOME, title="Blabber", on_load=SidebarState.open_home)
+PAGE = dict(route=routes.HOME, title=SidebarState.tab_title, on_load=SidebarState.open_home)
 
 
 def page() -> rx.Component:

@@ -34,34 +34,17 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from blabber.realtime import events as ev
 from blabber.realtime.broker import Broker, BrokerUnavailable
 from blabber.realtime.events import Event
+from blabber.realtime.unread import UNREAD_EVERY_SECONDS, UnreadCounts
 
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[str, list[Event]], Awaitable[None]]
 RoomEvents = Callable[[list[Event]], Awaitable[None]]
 StatusChanged = Callable[[bool], Awaitable[None]]
-UNREAD_EVERY_SECONDS = 2.0  # a tab hears about other rooms at most this often
 
 
 async def _nothing(_: object) -> None:
     return None
-
-
-@dataclasses.dataclass
-class Unread:
-    """What a tab has not heard yet about one room: counts and the newest messages."""
-
-    count: int = 0
-    last: dict = dataclasses.field(default_factory=dict)  # the newest message's row
-    mentions: int = 0  # of those, how many mention the tab's user
-    mention: dict = dataclasses.field(default_factory=dict)  # the newest of those
-
-    def as_dict(self, room_id: int) -> dict:
-        """The entry of an ``UNREAD`` event's ``rooms`` (the mention parts only when any)."""
-        entry: dict = {"room_id": room_id, "count": self.count, "last": self.last}
-        if self.mentions:
-            entry["mentions"], entry["mention"] = self.mentions, self.mention
-        return entry
 
 
 @dataclasses.dataclass
@@ -110,9 +93,7 @@ class Hub:
         self._by_room: dict[int, set[str]] = defaultdict(set)  # rooms a tab's user is in
         self._by_user: dict[int, set[str]] = defaultdict(set)
         self._sem = asyncio.Semaphore(concurrency)
-        # Unread counts waiting for a tab: token -> room id -> what to tell it.
-        self._unread: dict[str, dict[int, Unread]] = {}
-        self._unread_sent_at: dict[str, float] = {}
+        self.unread = UnreadCounts()
         self.connected = asyncio.Event()  # set while the subscription is live
         self.degraded = False
 
@@ -158,8 +139,7 @@ class Hub:
     def forget(self, token: str) -> None:
         """Drop a tab (closed, logged out, or re-registering)."""
         tab = self.tabs.pop(token, None)
-        self._unread.pop(token, None)
-        self._unread_sent_at.pop(token, None)
+        self.unread.forget(token)
         if tab is None:
             return
         self._discard(self._by_user, tab.user_id, token)
@@ -263,8 +243,8 @@ class Hub:
         # Leading edge: a tab that has heard nothing for a while hears now;
         # in a busy spell its counts wait for the next flush.
         now = time.monotonic()
-        for token in self._unread_due(now):
-            per_tab[token].append(self._take_unread(token, now))
+        for token in self.unread.due(now):
+            per_tab[token].append(self.unread.take(token, now))
 
         await asyncio.gather(*(self._one(t, items) for t, items in per_tab.items()))
 
@@ -277,52 +257,26 @@ class Hub:
 
     # -- unread counts ---------------------------------------------------------
     def _count_unread(self, event: Event) -> None:
-        """Count a message for the member tabs not viewing its room.
+        """Count a message for the member tabs not viewing its room (``UnreadCounts``).
 
-        With many rooms per person, one message concerns many tabs: a state
-        update per tab per message was the bench's bottleneck (10 rooms x 100
-        members). Counts are folded per tab and room and delivered at most
-        every ``UNREAD_EVERY_SECONDS``. The author's own tabs and system lines
-        ("bob joined") do not count, matching ``rooms.list_my_rooms``. A
-        message that mentions the tab's user also counts as a mention (the
-        server decided who it names: ``Event.mentioned``).
+        The author's own tabs and system lines ("bob joined") do not count,
+        matching ``rooms.list_my_rooms``. A message that mentions the tab's
+        user also counts as a mention (the server decided who it names:
+        ``Event.mentioned``).
         """
         if event.data.get("kind") != "user":
             return
         mentioned = frozenset(event.mentioned)
         for token in self.targets(event):
             user_id = self.tabs[token].user_id
-            if user_id == event.user_id:
-                continue
-            rooms = self._unread.setdefault(token, {})
-            waiting = rooms.setdefault(event.room_id or 0, Unread())
-            waiting.count += 1
-            waiting.last = event.data
-            if user_id in mentioned:
-                waiting.mentions += 1
-                waiting.mention = event.data
-
-    def _unread_due(self, now: float) -> list[str]:
-        """Tabs with counts waiting whose last unread delivery is old enough."""
-        return [
-            t
-            for t in self._unread
-            if now - self._unread_sent_at.get(t, 0.0) >= UNREAD_EVERY_SECONDS
-        ]
-
-    def _take_unread(self, token: str, now: float) -> Event:
-        rooms = self._unread.pop(token, {})
-        self._unread_sent_at[token] = now
-        return Event(
-            type=ev.UNREAD,
-            data={"rooms": [unread.as_dict(room_id) for room_id, unread in rooms.items()]},
-        )
+            if user_id != event.user_id:
+                self.unread.add(token, event.room_id or 0, event.data, user_id in mentioned)
 
     async def flush_unread(self) -> None:
         """Deliver the unread counts that waited out a busy spell."""
         now = time.monotonic()
-        due = self._unread_due(now)
-        await asyncio.gather(*(self._one(t, [self._take_unread(t, now)]) for t in due))
+        due = self.unread.due(now)
+        await asyncio.gather(*(self._one(t, [self.unread.take(t, now)]) for t in due))
 
     async def run_unread_flusher(self) -> None:
         """Flush waiting unread counts forever (a lifespan task next to :meth:`run`)."""

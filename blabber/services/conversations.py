@@ -22,7 +22,8 @@ from blabber.realtime import events
 from blabber.services import presence
 from blabber.services.errors import NotFound, ServiceError
 from blabber.services.outbox import publish_on_commit
-from blabber.services.rooms import unread_columns
+from blabber.services.rooms import list_my_rooms, unread_columns
+from blabber.services.views import RoomSummary
 
 MAX_PEOPLE = 9  # me included
 NOT_FOUND = "No such conversation"
@@ -188,3 +189,19 @@ def _summaries(
         )
         for r in mine
     ]
+
+
+def sidebar_lists(
+    session: Session, user_id: int, ttl_seconds: int
+) -> tuple[list[RoomSummary], list[DirectSummary], set[int]]:
+    """What the sidebar shows, read in one session: my rooms, my conversations, who is online.
+
+    The online set is of the people I share a conversation with (their dots).
+    """
+    directs = list_my_directs(session, user_id)
+    contacts = {uid for d in directs for uid in d.other_ids}
+    online = presence.online_user_ids(session, contacts, ttl_seconds)
+    directs = [
+        dataclasses.replace(d, online=any(uid in online for uid in d.other_ids)) for d in directs
+    ]
+    return list_my_rooms(session, user_id), directs, online

@@ -33,7 +33,7 @@ from blabber.services.errors import NotAllowed, NotFound, ServiceError
 from blabber.services.message_views import views_of
 from blabber.services.outbox import publish_on_commit
 from blabber.services.room_order import next_change
-from blabber.services.views import BanView, MemberView, RoomSummary
+from blabber.services.views import MemberView, RoomSummary
 from blabber.settings import Settings, get_settings
 
 ROOM_NAME_RE = re.compile(r"^[A-Za-z0-9 _\-]{1,40}$")
@@ -94,7 +94,7 @@ def add_system_message(session: Session, room_id: int, body: str) -> Message:
     return msg
 
 
-def _membership_changed(session: Session, room_id: int, user_id: int) -> None:
+def membership_changed(session: Session, room_id: int, user_id: int) -> None:
     """Tell the room (members list) and ``user_id``'s own tabs (their sidebar)."""
     publish_on_commit(
         session, events.Event(type=events.MEMBERSHIP_CHANGED, room_id=room_id, user_id=user_id)
@@ -178,7 +178,7 @@ def join_room(
         return RoomSummary(id=room.id, name=room.name)  # type: ignore[arg-type]
     msg = add_system_message(session, room.id, f"{user.username} joined")  # type: ignore[arg-type]
     membership.last_read_message_id = msg.id  # type: ignore[assignment]
-    _membership_changed(session, room.id, user_id)  # type: ignore[arg-type]
+    membership_changed(session, room.id, user_id)  # type: ignore[arg-type]
     session.commit()
     return RoomSummary(id=room.id, name=room.name)  # type: ignore[arg-type]
 
@@ -333,69 +333,5 @@ def leave_room(session: Session, user_id: int, room_id: int) -> None:
     session.flush()
     _hand_over_admin(session, room_id)
     add_system_message(session, room_id, f"{user.username} left")  # type: ignore[union-attr]
-    _membership_changed(session, room_id, user_id)
-    session.commit()
-
-
-def _require_admin(session: Session, user_id: int, room_id: int) -> Membership:
-    membership = require_member(session, user_id, room_id)
-    if membership.role != Role.ADMIN.value:
-        raise NotAllowed("Only the room's admin can do that")
-    return membership
-
-
-def kick_member(session: Session, admin_id: int, room_id: int, target_user_id: int) -> None:
-    """Remove and ban a member. Only the admin may, and not themself."""
-    _require_admin(session, admin_id, room_id)
-    if target_user_id == admin_id:
-        raise ServiceError("You cannot remove yourself; use Leave room")
-    target = get_membership(session, target_user_id, room_id)
-    if target is None:
-        raise NotFound("That user is not in this room")
-    admin = session.get(User, admin_id)
-    victim = session.get(User, target_user_id)
-    room = session.get(Room, room_id)
-    session.delete(target)
-    session.add(RoomBan(room_id=room_id, user_id=target_user_id, banned_by=admin_id))
-    session.flush()
-    add_system_message(
-        session,
-        room_id,
-        f"{victim.username} was removed by {admin.username}",  # type: ignore[union-attr]
-    )
-    _membership_changed(session, room_id, target_user_id)
-    publish_on_commit(
-        session,
-        events.Event(
-            type=events.USER_REMOVED,
-            room_id=room_id,
-            user_id=target_user_id,
-            data={"room_name": room.name},  # type: ignore[union-attr]
-        ),
-    )
-    session.commit()
-
-
-def list_bans(session: Session, admin_id: int, room_id: int) -> list[BanView]:
-    """Banned users of a room; admin only."""
-    _require_admin(session, admin_id, room_id)
-    rows = session.exec(
-        select(User.id, User.username)
-        .join(RoomBan, col(RoomBan.user_id) == User.id)
-        .where(RoomBan.room_id == room_id)
-        .order_by(User.username_key)
-    ).all()
-    return [BanView(user_id=r[0] or 0, username=r[1]) for r in rows]
-
-
-def unban(session: Session, admin_id: int, room_id: int, target_user_id: int) -> None:
-    """Lift a ban so the user can rejoin by name; admin only."""
-    _require_admin(session, admin_id, room_id)
-    ban = session.exec(
-        select(RoomBan).where(RoomBan.room_id == room_id, RoomBan.user_id == target_user_id)
-    ).first()
-    if ban is None:
-        raise NotFound("That user is not banned here")
-    session.delete(ban)
-    _membership_changed(session, room_id, target_user_id)
+    membership_changed(session, room_id, user_id)
     session.commit()

@@ -8,7 +8,7 @@ from typing import Any
 import reflex as rx
 
 from blabber import db
-from blabber.services import rooms
+from blabber.services import room_admin, rooms
 from blabber.services.views import BanView
 from blabber.state.chat import FAILED, Caller, ChatState, signed_in
 
@@ -34,13 +34,13 @@ class AdminState(ChatState):
     @signed_in(room=True)
     async def kick(self, me: Caller, user_id: int):
         """Admin: remove and ban a member of the open room."""
-        await self._act(me, rooms.kick_member, user_id)
+        await self._act(me, room_admin.kick_member, user_id)
 
     @rx.event
     @signed_in(room=True)
     async def unban(self, me: Caller, user_id: int):
         """Admin: lift a ban in the open room."""
-        await self._act(me, rooms.unban, user_id)
+        await self._act(me, room_admin.unban, user_id)
 
     async def _act(self, me: Caller, action, target: Any) -> None:
         self.admin_error = ""
@@ -65,7 +65,7 @@ class AdminState(ChatState):
         def load(session) -> tuple[bool, list[BanView]]:
             membership = rooms.require_member(session, user_id, room_id)
             admin = membership.role == "admin"
-            return admin, rooms.list_bans(session, user_id, room_id) if admin else []
+            return admin, room_admin.list_bans(session, user_id, room_id) if admin else []
 
         self.is_admin, self.bans = await db.run_in_session(load)
         self._tell_hub_role()

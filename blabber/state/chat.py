@@ -51,7 +51,12 @@ class Caller:
 class ChatState(rx.State):
     """Who this tab is and which room it shows; parent of the chat screen's feature states."""
 
+    # The open room's feed key (a room's name; a conversation's internal key),
+    # how it is called on the page, its kind ("room"/"direct") and its URL.
     room_name: str = ""
+    room_title: str = ""
+    room_kind: str = "room"
+    room_path: str = ""
 
     _room_id: int = 0
     # A copy of the verified identity, refreshed by every action, so live
@@ -59,6 +64,9 @@ class ChatState(rx.State):
     # extra substate is another fetch and write).
     _me_id: int = 0
     _me_name: str = ""
+    # The people I have a direct conversation with (the sidebar keeps it):
+    # registered with the hub, so their presence reaches this tab.
+    _contacts: list[int] = []
 
     # -- identity ------------------------------------------------------------
     async def _caller(self) -> Caller | None:
@@ -113,7 +121,14 @@ class ChatState(rx.State):
         """
         hub = get_hub()
         if hub is not None:
-            hub.watch(self._token(), user_id, self._room_id or None, member_rooms, sid=self._sid())
+            hub.watch(
+                self._token(),
+                user_id,
+                self._room_id or None,
+                member_rooms,
+                sid=self._sid(),
+                contacts=self._contacts,
+            )
 
     def _my_hub(self) -> Hub | None:
         """The worker's hub, if this tab's registration there was made by this very socket."""
@@ -122,7 +137,8 @@ class ChatState(rx.State):
 
     async def _close_room(self) -> None:
         """Show no room: each feature state forgets what belonged to it (``_room_closed``)."""
-        self._room_id, self.room_name = 0, ""
+        self._room_id, self.room_name, self.room_title, self.room_path = 0, "", "", ""
+        self.room_kind = "room"
         for feature in ChatState.get_substates():
             state = await self.get_state(feature)
             assert isinstance(state, ChatState)
@@ -148,7 +164,8 @@ class ChatState(rx.State):
         if await self._caller() is None:
             auth.auth_token = ""
             return rx.redirect(routes.LOGIN)
-        return _page_load("open_room" if "/rooms/" in self.router.url.path else "open_home")
+        path = self.router.url.path
+        return _page_load("open_room" if "/rooms/" in path or "/dm/" in path else "open_home")
 
 
 def _page_load(name: str):

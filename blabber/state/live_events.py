@@ -2,7 +2,8 @@
 
 The worker's live runtime (``blabber.realtime.runtime``) calls the applier
 made by :func:`tab_applier` for every tab whose own state an event changes:
-an unread badge for another room, being removed from a room, a session
+an unread badge or mention for another room, presence of the people I
+have conversations with, being removed from a room, a session
 ended elsewhere, a membership change of mine or in a room I administer,
 history trimmed off the feed I paged back from, a change of a message in
 my paged history, and the catch-up after a broker outage. The open room's
@@ -25,6 +26,7 @@ from blabber.services.errors import NotAllowed
 from blabber.state.admin import AdminState
 from blabber.state.auth import AuthState
 from blabber.state.chat import ChatState
+from blabber.state.notifications import NotificationsState
 from blabber.state.room import RoomState
 from blabber.state.sidebar import SidebarState
 
@@ -48,7 +50,7 @@ def tab_applier(app: rx.App):
 def states_needed(batch: list[ev.Event]) -> type[ChatState]:
     """The state to load for a batch: one feature when that is all it changes, else all."""
     kinds = {event.type for event in batch}
-    if kinds <= {ev.UNREAD}:
+    if kinds <= {ev.UNREAD, ev.PRESENCE_CHANGED}:
         return SidebarState
     if kinds <= {ev.FEED_TRIMMED, ev.MESSAGE_CHANGED}:
         return RoomState
@@ -68,6 +70,9 @@ async def apply_live_events(chat: ChatState, batch: list[ev.Event]) -> list:
         elif event.type == ev.UNREAD:
             sidebar = await chat.get_state(SidebarState)
             out += sidebar._count_unread(event.data.get("rooms", []))
+        elif event.type == ev.PRESENCE_CHANGED:
+            sidebar = await chat.get_state(SidebarState)
+            sidebar._presence_changed(event.data.get("changes", []))
         elif event.type == ev.USER_REMOVED:
             out += await _removed(chat, event, user_id)
         elif event.type == ev.MEMBERSHIP_CHANGED:
@@ -115,6 +120,9 @@ async def _membership_changed(chat: ChatState, event: ev.Event, user_id: int) ->
     out: list = []
     if event.user_id == user_id:
         await sidebar._refresh_rooms(user_id)
+        level = sidebar._level_of(chat._room_id)
+        if level is not None:  # e.g. ``Notifications`` changed in another tab
+            (await chat.get_state(NotificationsState))._room_opened(level)
     if event.room_id == chat._room_id:
         try:
             await (await chat.get_state(AdminState))._refresh(user_id)

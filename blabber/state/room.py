@@ -10,6 +10,7 @@ how far back it has paged (``show_from_id`` within the feed, then
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import urllib.parse
 
@@ -19,7 +20,7 @@ from blabber import db, routes
 from blabber.realtime.feeds import RoomFeed, parse_seen_marker
 from blabber.realtime.paging import Paging
 from blabber.realtime.runtime import runtime
-from blabber.services import messages, rooms
+from blabber.services import conversations, messages, rooms
 from blabber.services.errors import NotAllowed, NotFound, ServiceError
 from blabber.services.views import MessageView
 from blabber.settings import get_settings
@@ -27,6 +28,7 @@ from blabber.state.admin import AdminState
 from blabber.state.chat import FAILED, Caller, ChatState, scroll_to_message, signed_in
 from blabber.state.composer import ComposerState
 from blabber.state.feed import FeedState
+from blabber.state.notifications import NotificationsState
 from blabber.state.sidebar import SidebarState
 
 log = logging.getLogger(__name__)
@@ -69,11 +71,15 @@ class RoomState(ChatState):
     @rx.event
     @signed_in
     async def open_room(self, me: Caller):
-        """on_load of ``/rooms/<name>``: membership check, then the room's live feed."""
-        name = urllib.parse.unquote(self.router.url.path.rsplit("/rooms/", 1)[-1]).strip("/")
-        previous = self.room_name
+        """on_load of ``/rooms/<name>`` and ``/dm/<id>``: membership check, then the live feed."""
+        path = self.router.url.path
+        direct_id = routes.direct_id(path)
+        name = urllib.parse.unquote(path.rsplit("/rooms/", 1)[-1]).strip("/")
+        previous, previous_path = self.room_name, self.room_path
         await self._close_room()
-        if previous and previous.lower() == name.lower():
+        if previous and (
+            previous.lower() == name.lower() if direct_id is None else previous_path == path
+        ):
             # Re-opening the same room (a websocket reconnect re-runs on_load):
             # keep the name, which keys the composer, so an unsent draft survives.
             self.room_name = previous
@@ -82,17 +88,20 @@ class RoomState(ChatState):
         yield
         sidebar = await self.get_state(SidebarState)
         try:
-            room = await db.run_in_session(rooms.room_for_member, me.user_id, name)
+            room = await self._look_up(me.user_id, name, direct_id)
         except (NotFound, NotAllowed):
             self.loading_room = False
-            await sidebar._show_no_room(me.user_id, _not_a_member_notice(name))
+            notice = _not_a_member_notice(name) if direct_id is None else conversations.NOT_FOUND
+            await sidebar._show_no_room(me.user_id, notice)
             yield rx.redirect(routes.HOME)
             return
         except Exception:  # database down: say so, keep the tab usable
             self.loading_room = False
             sidebar.notice = OPEN_DOWN
             return
-        self._room_id, self.room_name = room.id, room.name
+        self._room_id, self.room_name, self.room_title = room.id, room.name, room.title
+        self.room_kind, self.room_path = room.kind, room.path
+        (await self.get_state(NotificationsState))._room_opened(room.level)
         sidebar.notice = ""  # e.g. an earlier "not a member" that no longer applies
         try:
             await self._load_room(me.user_id, sidebar, room.last_read_id)
@@ -113,6 +122,30 @@ class RoomState(ChatState):
         self.loading_room = False
         if self.highlight_id:
             yield scroll_to_message(self.highlight_id)
+
+    async def _look_up(self, user_id: int, name: str, direct_id: int | None) -> OpenedRoom:
+        """The room or conversation the URL names, if I am in it (NotFound/NotAllowed else)."""
+        if direct_id is None:
+            room = await db.run_in_session(rooms.room_for_member, user_id, name)
+            return OpenedRoom(
+                room.id,
+                room.name,
+                room.name,
+                "room",
+                routes.room_path(room.name),
+                room.last_read_id,
+                room.level,
+            )
+        direct = await db.run_in_session(conversations.direct_for_member, user_id, direct_id)
+        return OpenedRoom(
+            direct.id,
+            direct.name,
+            direct.title,
+            "direct",
+            routes.direct_path(direct.id),
+            direct.last_read_id,
+            direct.level,
+        )
 
     async def _load_room(self, user_id: int, sidebar: SidebarState, last_read: int) -> None:
         feed = await runtime().open_feed(self._room_id, self.room_name)
@@ -316,6 +349,19 @@ class RoomState(ChatState):
         """
         if (hub := self._my_hub()) is not None:
             hub.set_history(self._token(), history=bool(paging.messages), paged=paging.paged)
+
+
+@dataclasses.dataclass(frozen=True)
+class OpenedRoom:
+    """What opening a room or a conversation sets: see ``ChatState``'s room vars."""
+
+    id: int
+    name: str
+    title: str
+    kind: str
+    path: str
+    last_read_id: int
+    level: str
 
 
 def _first_unread(feed: RoomFeed, last_read: int) -> int:

@@ -3,35 +3,54 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 
 import reflex as rx
 
 from blabber import db, routes
 from blabber.realtime.runtime import runtime
-from blabber.services import rooms
+from blabber.services import conversations, rooms
+from blabber.services.conversations import DirectSummary
+from blabber.services.notification_rule import APP_NAME, Entry, notification_for, unread_total
 from blabber.services.views import RoomSummary
+from blabber.settings import get_settings
 from blabber.state.chat import FAILED, Caller, ChatState, signed_in
 
 JOIN_DOWN = "Could not join right now; try again in a moment"
 
 
 class SidebarState(ChatState):
-    """My rooms, the ``Join`` form, and notices about rooms (``You were removed from …``).
+    """My rooms and conversations, the ``Join`` form, notices (``You were removed from …``).
 
-    ``rooms`` is what the database said in the last handler or live event;
-    the open room's badge is always 0 (its messages are read as they come).
-    Unread counts for the other rooms arrive live (:meth:`_count_unread`),
-    the hot path of a busy team: it loads this state alone.
+    ``rooms`` and ``directs`` are what the database said in the last handler
+    or live event; the open room's badge is always 0 (its messages are read
+    as they come). Unread counts and mentions elsewhere arrive live
+    (:meth:`_count_unread`), the hot path of a busy team: it loads this
+    state alone.
     """
 
     rooms: list[RoomSummary] = []
+    directs: list[DirectSummary] = []
     join_error: str = ""
     joining: bool = False
     notice: str = ""
 
+    _online: list[int] = []  # which of my conversations' people are online
+
     def _room_closed(self) -> None:
         """Nothing: the sidebar lists every room of mine, open or not."""
+
+    @rx.var
+    def unread_total(self) -> int:
+        """What the browser tab's title counts: rooms by my level, conversations always."""
+        return unread_total(self.rooms, self.directs)
+
+    @rx.var
+    def tab_title(self) -> str:
+        """``(3) Blabber`` while something waits for me, else ``Blabber``."""
+        total = self.unread_total
+        return f"({total}) {APP_NAME}" if total else APP_NAME
 
     @rx.event
     @signed_in
@@ -70,39 +89,89 @@ class SidebarState(ChatState):
         await self._register(user_id, self._room_ids())
 
     async def _refresh_rooms(self, user_id: int) -> None:
-        """Re-read my rooms, after writing this worker's read marks (so counts are right)."""
+        """Re-read my rooms and conversations, after writing this worker's read marks."""
         with contextlib.suppress(Exception):
             await runtime().flush_read_marks()
-        listed = await db.run_in_session(rooms.list_my_rooms, user_id)
-        self.rooms = [RoomSummary(r.id, r.name, 0) if r.id == self._room_id else r for r in listed]
+        ttl = get_settings().presence_ttl_seconds
+        listed, directs, online = await db.run_in_session(conversations.sidebar_lists, user_id, ttl)
+        opened = self._room_id
+        self.rooms = [
+            RoomSummary(r.id, r.name, 0, level=r.level) if r.id == opened else r for r in listed
+        ]
+        self.directs = [
+            dataclasses.replace(d, unread=0, mentions=0) if d.id == opened else d for d in directs
+        ]
+        self._online = sorted(online)
+        contacts = sorted({uid for d in directs for uid in d.other_ids})
+        if contacts != self._contacts:
+            self._contacts = contacts
 
     def _room_ids(self) -> list[int]:
-        return [r.id for r in self.rooms]
+        """Every room and conversation of mine (what the hub counts unread for)."""
+        return [r.id for r in self.rooms] + [d.id for d in self.directs]
+
+    def _level_of(self, room_id: int) -> str | None:
+        """My level in one of my rooms or conversations, as last read."""
+        entries: list[Entry] = [*self.rooms, *self.directs]
+        for entry in entries:
+            if entry.id == room_id:
+                return entry.level
+        return None
 
     def _drop_room(self, room_id: int, notice: str) -> None:
         """A room I lost (removed by an admin), with the notice that says so."""
         self.rooms = [r for r in self.rooms if r.id != room_id]
         self.notice = notice
 
+    def _presence_changed(self, changes: list[dict]) -> None:
+        """Some of my conversations' people came or went: move their dots."""
+        online = set(self._online)
+        for change in changes:
+            uid = change.get("user_id")
+            if isinstance(uid, int) and uid in self._contacts:
+                (online.add if change.get("online") else online.discard)(uid)
+        if online == set(self._online):
+            return
+        self._online = sorted(online)
+        self.directs = [
+            dataclasses.replace(d, online=any(uid in online for uid in d.other_ids))
+            for d in self.directs
+        ]
+
     def _count_unread(self, counts: list[dict]) -> list:
-        """New messages in my other rooms: raise the sidebar badges, notify once.
+        """New messages in my other rooms and conversations: badges, then one notification.
 
         The hub folds them per room (``events.UNREAD``), without my own and
         without system lines, matching ``rooms.list_my_rooms``, so a badge
-        does not change on reload. One toast per delivery, naming the newest
-        message.
+        does not change on reload. Mentions of me are counted apart. One
+        toast per delivery at most: the newest mention, else the newest
+        message of a room whose level lets it speak (``notification_rule``).
         """
-        mine = {r.id: r for r in self.rooms}
-        fresh = [c for c in counts if c.get("room_id") in mine and c["room_id"] != self._room_id]
+        listed: list[Entry] = [*self.rooms, *self.directs]
+        entries = {e.id: e for e in listed}
+        fresh = [c for c in counts if c.get("room_id") in entries and c["room_id"] != self._room_id]
         if not fresh:
             return []
-        added = {c["room_id"]: int(c.get("count", 0)) for c in fresh}
-        self.rooms = [RoomSummary(r.id, r.name, r.unread + added.get(r.id, 0)) for r in self.rooms]
-        newest = max(fresh, key=lambda c: c.get("last", {}).get("id", 0))
-        last = newest.get("last", {})
-        room_name = mine[newest["room_id"]].name
-        body = f"{last.get('author', '')}: {str(last.get('body', ''))[:120]}"
-        return notify(f"New message in {room_name}", body)
+        added = {c["room_id"]: (int(c.get("count", 0)), int(c.get("mentions", 0))) for c in fresh}
+        self.rooms = [_plus(r, *added.get(r.id, (0, 0))) for r in self.rooms]
+        newest = {c["room_id"]: int(c.get("last", {}).get("id", 0)) for c in fresh}
+        directs = [_plus(d, *added.get(d.id, (0, 0))) for d in self.directs]
+        directs = [
+            dataclasses.replace(d, last_message_id=max(d.last_message_id, newest.get(d.id, 0)))
+            for d in directs
+        ]
+        self.directs = sorted(directs, key=lambda d: (-d.last_message_id, d.id))
+        said = notification_for(fresh, entries)
+        return notify(*said) if said else []
+
+
+def _plus(entry, unread: int, mentions: int):
+    """An entry with more unread messages and mentions (unchanged when none)."""
+    if not unread and not mentions:
+        return entry
+    return dataclasses.replace(
+        entry, unread=entry.unread + unread, mentions=entry.mentions + mentions
+    )
 
 
 def notify(title: str, body: str) -> list:

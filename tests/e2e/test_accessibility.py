@@ -358,7 +358,7 @@ def test_a_permalink_highlighted(room: Room, mode: Mode) -> None:
     room.open(room.alice)
     row = room.alice.locator(".message-row").filter(has=message(room.alice, "hello from bob"))
     message_id = int((row.first.get_attribute("id") or "").removeprefix("message-"))
-    room.alice.goto(routes.message_path(room.name, message_id))
+    room.alice.goto(routes.message_path(routes.room_path(room.name), message_id))
     expect(row.first).to_have_attribute("data-highlighted", "true")
     check(room.alice, mode, "a permalink's message, highlighted in its context")
 

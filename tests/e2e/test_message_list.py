@@ -74,10 +74,10 @@ def test_a_permalink_500_messages_back_opens_highlighted_in_context(
     message(page, "history 519").hover()
     message(page, "history 519").get_by_role("button", name="Copy link").click()
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied.endswith(routes.message_path(room, ids[519])), copied
+    assert copied.endswith(routes.message_path(routes.room_path(room), ids[519])), copied
 
     target = ids[519 - 500]
-    page.goto(routes.message_path(room, target))
+    page.goto(routes.message_path(routes.room_path(room), target))
     expect(row_of(page, "history 19")).to_have_attribute("data-highlighted", "true")
     expect(message(page, "history 19")).to_be_in_viewport()
     for neighbour in ("history 18", "history 20"):  # its context, before and after
@@ -90,7 +90,7 @@ def test_a_permalink_500_messages_back_opens_highlighted_in_context(
     # A stranger with the link learns nothing about the message.
     stranger = new_page()
     ui.sign_up(stranger, uniq("stranger"))
-    stranger.goto(routes.message_path(room, target))
+    stranger.goto(routes.message_path(routes.room_path(room), target))
     expect(stranger.get_by_test_id("notice")).to_contain_text("not a member")
     expect(stranger.get_by_text("history 19")).to_have_count(0)
 
