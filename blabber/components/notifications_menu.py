@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import reflex as rx
+from reflex_base.event import EventHandler, passthrough_event_spec
+from reflex_base.vars.base import Var
+from reflex_components_radix.themes.base import RadixThemesComponent
 
 from blabber.services.notification_levels import CHOICES
 from blabber.state.notifications import NotificationsState
@@ -10,20 +15,27 @@ from blabber.state.notifications import NotificationsState
 ICONS = {"all": "bell", "mentions": "at-sign", "nothing": "bell-off"}
 
 
+class _RadioGroup(RadixThemesComponent):
+    """Radix Themes' ``DropdownMenu.RadioGroup`` (Reflex wraps only plain items)."""
+
+    tag = "DropdownMenu.RadioGroup"
+    value: Var[str]
+    on_value_change: EventHandler[passthrough_event_spec(str)]
+
+
+class _RadioItem(RadixThemesComponent):
+    """``DropdownMenu.RadioItem``: a ``menuitemradio`` with its check mark."""
+
+    tag = "DropdownMenu.RadioItem"
+    value: Var[str]
+    _valid_parents: ClassVar[list[str]] = ["_RadioGroup"]
+
+
 def _choice(level: str, label: str) -> rx.Component:
-    chosen = NotificationsState.level == level
-    return rx.dropdown_menu.item(
-        rx.hstack(
-            rx.icon(ICONS[level], size=14, aria_hidden="true"),
-            rx.text(label),
-            rx.spacer(),
-            rx.cond(chosen, rx.icon("check", size=14, aria_hidden="true")),
-            width="100%",
-            align="center",
-        ),
-        on_select=NotificationsState.set_level(level),
-        role="menuitemradio",
-        aria_checked=rx.cond(chosen, "true", "false"),
+    return _RadioItem.create(
+        rx.icon(ICONS[level], size=14, aria_hidden="true"),
+        label,
+        value=level,
         data_testid=f"level-{level}",
     )
 
@@ -52,5 +64,11 @@ def notifications_menu() -> rx.Component:
                 data_level=NotificationsState.level,
             )
         ),
-        rx.dropdown_menu.content(*[_choice(level, label) for level, label in CHOICES.items()]),
+        rx.dropdown_menu.content(
+            _RadioGroup.create(
+                *[_choice(level, label) for level, label in CHOICES.items()],
+                value=NotificationsState.level,
+                on_value_change=NotificationsState.set_level,
+            )
+        ),
     )
