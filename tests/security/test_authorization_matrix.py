@@ -44,6 +44,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from blabber.services import conversations
 from tests.security.conftest import tab, uniq
 from tests.support.appserver import AppServer
 from tests.support.reflex_client import (
@@ -54,16 +55,21 @@ from tests.support.reflex_client import (
     COMPOSER,
     FEED,
     MESSAGE_ACTIONS,
+    PEOPLE,
     ROOM,
     ReflexClient,
 )
 
 SECRET = "the launch code is 0000"
+DM_SECRET = "just between alice and carol"
 AFTER_CALLS = "new plans after the calls"
 INTRUDER = "intruder was here"
 STALE = ("stale_no_hydrate", "stale_proven", "blanked_restored")
 ROLES = ("logged_out", "non_member", "kicked", "non_admin", *STALE, "borrowed_token")
 FORMER_MEMBERS = ("kicked", *STALE)  # saw the secret before they were removed
+# Callers who hold no session of their own (a stale tab re-presents its own, valid
+# one when asked: it is signed in as itself): they may be given real names to act on.
+NOT_SIGNED_IN = ("logged_out", "borrowed_token")
 # What the current member (``non_admin``) calls: the admin's actions, and
 # changes of a message that is not theirs (alice's secret).
 ADMIN_ONLY = {
@@ -145,6 +151,39 @@ def _edits(c: dict, _r: str) -> list[Call]:
     ]
 
 
+def _people(key: str) -> Calls:
+    """A person to search for, pick or message: real names only for callers not signed in.
+
+    Anyone signed in may find and message anyone (that is the feature); the
+    others must get nothing, whatever they send.
+    """
+
+    def calls(c: dict, role: str) -> list[Call]:
+        crafted: list[Call] = [
+            (None, {key: "zz-nobody-zz"}),
+            (None, {key: [c["alice"]]}),
+            (None, {key: {"username": c["alice"]}}),
+            (None, {key: "x" * 100_000}),
+            (None, {key: c["dm_key"]}),
+        ]
+        if role in NOT_SIGNED_IN:
+            crafted += [(None, {key: c["alice"]}), (None, {key: c["carol"][:6]})]
+        return crafted
+
+    return calls
+
+
+def _levels(c: dict, _r: str) -> list[Call]:
+    """``Notifications`` for the room and the conversation, claimed by path and payload."""
+    return [
+        (f"/rooms/{c['room']}", {"level": "nothing"}),
+        (f"/dm/{c['dm_id']}", {"level": "mentions"}),
+        (None, {"level": "nothing", "room_id": c["room_id"]}),
+        (None, {"level": "loud"}),
+        (None, {"level": ["nothing"]}),
+    ]
+
+
 MATRIX: dict[tuple[str, str], Calls] = {
     ("SidebarState", "open_home"): _no_args,
     ("RoomState", "open_room"): lambda c, _r: [
@@ -152,6 +191,12 @@ MATRIX: dict[tuple[str, str], Calls] = {
         (f"/rooms/{c['room'].upper()}", {}),
         (f"/rooms/{c['room_id']}", {}),
         (f"/rooms/{c['room']}", {"room_id": c["room_id"]}),
+        # alice and carol's conversation, by its URL in every spelling, and by its key.
+        (f"/dm/{c['dm_id']}", {}),
+        (f"/dm/{c['dm_id']}?message={c['dm_secret_id']}", {}),
+        (f"/dm/0{c['dm_id']}/", {}),
+        (f"/rooms/{c['dm_key']}", {}),
+        (f"/dm/{c['dm_id']}", {"room_id": c["dm_id"]}),
     ],
     ("SidebarState", "join_room"): _join,
     ("RoomState", "load_older"): _no_args,
@@ -203,6 +248,20 @@ MATRIX: dict[tuple[str, str], Calls] = {
     ("ComposerState", "cancel_reply"): _no_args,
     # A reply's quote or a permalink shows the original in its context.
     ("RoomState", "show_message"): _message_ids,
+    # Starting conversations: finding people, picking them, opening one.
+    ("PeopleState", "search_people"): _people("query"),
+    ("PeopleState", "pick"): _people("username"),
+    ("PeopleState", "unpick"): _people("username"),
+    ("PeopleState", "reset_picker"): _no_args,
+    ("PeopleState", "enter_in_search"): lambda _c, _r: [
+        (None, {"form_data": {}}),
+        (None, {"form_data": "nonsense"}),
+    ],
+    ("PeopleState", "open_picked"): _no_args,
+    ("PeopleState", "message_user"): _people("username"),
+    ("PeopleState", "setvar"): _setvar("picked", "matches", "query"),
+    ("NotificationsState", "set_level"): _levels,
+    ("NotificationsState", "setvar"): _setvar("level", "room_name"),
     ("AuthState", "require_login"): _no_args,
     ("AuthState", "skip_if_signed_in"): _no_args,
     ("AuthState", "sign_up"): lambda c, _r: [
@@ -253,11 +312,12 @@ def test_matrix_covers_every_handler():
 TABLES = {
     "users": "*",
     "rooms": "*",
-    "memberships": "id, room_id, user_id, role, joined_at",
+    "memberships": "id, room_id, user_id, role, joined_at, notify_level",
     "messages": "*",
     "room_bans": "*",
     "auth_sessions": "*",
     "reactions": "*",
+    "mentions": "*",
 }
 
 
@@ -319,6 +379,18 @@ async def room(backend: AppServer, backend_db, clients: list[ReflexClient]) -> d
     (ctx["secret_id"],) = ids_from_db(backend_db, "messages", "body", [SECRET])
     await alice.call(ADMIN, "kick", user_id=ctx["bob_id"])
     await bob.wait_for(lambda: "removed" in (bob.var(CHAT, "notice") or ""))
+    # alice and carol's conversation, with a secret of its own; then alice is back in the room.
+    ctx["dm_key"] = conversations.direct_key({ctx["alice_id"], ctx["carol_id"]})
+    await alice.call(PEOPLE, "message_user", username=ctx["carol"])
+    await alice.settle(0.3)
+    (ctx["dm_id"],) = ids_from_db(backend_db, "rooms", "name", [ctx["dm_key"]])
+    await alice.navigate(f"/dm/{ctx['dm_id']}")
+    await alice.wait_for(lambda: alice.var(CHAT, "room_kind") == "direct")
+    await alice.call(COMPOSER, "send", form_data={"body": DM_SECRET, "client_id": uniq("d")})
+    await alice.wait_for(lambda: DM_SECRET in alice.bodies())
+    (ctx["dm_secret_id"],) = ids_from_db(backend_db, "messages", "body", [DM_SECRET])
+    await alice.navigate(f"/rooms/{ctx['room']}")
+    await alice.wait_for(lambda: alice.var(CHAT, "room_kind") == "room")
     await alice.settle(0.3)
     ctx.update(alice_client=alice, bob_client=bob, carol_client=carol)
     return ctx
@@ -421,6 +493,7 @@ async def test_every_handler_refuses(role, backend, backend_db, clients, room):
     await caller.barrier()
     seen = json.dumps(caller.received[mark_caller:])
     assert SECRET not in seen or role in (*FORMER_MEMBERS, "non_admin")
+    assert DM_SECRET not in seen or role == "non_admin"  # carol is in the conversation
     assert INTRUDER not in json.dumps(alice.received)
     if role == "borrowed_token":  # the member's name is in their own tab's state: not a leak
         assert room["alice"] not in seen
@@ -428,6 +501,7 @@ async def test_every_handler_refuses(role, backend, backend_db, clients, room):
         for name in (room["alice"], room["carol"]):
             assert name not in seen, f"{role} was shown member {name}"
         assert room["room_id"] not in room_ids_in(caller.received[mark_caller:])
+        assert room["dm_id"] not in room_ids_in(caller.received[mark_caller:])
     if role != "non_admin":  # a current member is the one caller who may read it
         assert AFTER_CALLS not in seen
     if role == "non_admin":  # refused with a reason; the ban list stays the admin's
