@@ -9,6 +9,7 @@ from reflex_base.event import EventHandler, passthrough_event_spec
 from reflex_base.vars.base import Var
 from reflex_components_radix.themes.base import RadixThemesComponent
 
+from blabber.components.phone_drawers import PHONE
 from blabber.services.notification_levels import CHOICES
 from blabber.state.notifications import NotificationsState
 
@@ -52,7 +53,9 @@ def notifications_menu() -> rx.Component:
         rx.dropdown_menu.trigger(
             rx.button(
                 icon,
-                "Notifications",
+                # On a phone the header is narrow: the bell alone, named by aria-label.
+                rx.el.span("Notifications", style={PHONE: {"display": "none"}}),
+                aria_label="Notifications",
                 variant="soft",
                 color_scheme="gray",
                 size="1",
@@ -71,4 +74,7 @@ def notifications_menu() -> rx.Component:
                 on_value_change=NotificationsState.set_level,
             )
         ),
+        # Modal, Radix hides the rest of the page with aria-hidden while its
+        # controls stay focusable (axe: aria-hidden-focus).
+        modal=False,
     )

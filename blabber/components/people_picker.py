@@ -15,21 +15,23 @@ from blabber.state.people import PeopleState
 
 
 def _match(name: rx.Var[str]) -> rx.Component:
+    """A match: the option itself is clicked (a button inside an option nests controls)."""
     return rx.el.li(
-        rx.button(
+        rx.hstack(
             rx.icon("user", size=14, aria_hidden="true"),
-            name,
-            on_click=PeopleState.pick(name),
-            variant="ghost",
-            width="100%",
-            justify="start",
-            type="button",
-            tab_index=-1,  # the input keeps the focus; Enter picks the first option
+            rx.text(name, size="2"),
+            align="center",
+            spacing="2",
         ),
+        on_click=PeopleState.pick(name),
         role="option",
         aria_selected="false",
         key=name,
         list_style="none",
+        cursor="pointer",
+        padding="0.4em 0.6em",
+        border_radius="6px",
+        _hover={"background": rx.color("accent", 4)},
         data_testid="people-option",
     )
 

@@ -391,3 +391,69 @@ def test_phone_layout_with_the_rooms_drawer(room: Room, mode: Mode) -> None:
         expect(drawer).to_have_count(0)
     finally:
         page.set_viewport_size({"width": 1280, "height": 720})
+
+
+@pytest.fixture(scope="module")
+def conversation(room: Room, tag: str) -> str:
+    """Alice's conversation with Bob (its URL), and a mention of Erin in the paged room."""
+    alice = room.alice
+    room.open(alice)
+    alice.get_by_role("button", name=f"Message bob-{tag}").click()
+    expect(alice).to_have_url(re.compile(r"/dm/\d+$"))
+    ui.send(alice, "a word in private")
+    url = alice.url
+    room.open(alice, room.paged)
+    ui.send(alice, f"@erin-{tag} a mention for you")
+    badge = ui.sidebar_entry(room.erin, room.paged).get_by_test_id("mention-badge")
+    expect(badge).to_be_visible()
+    return url
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_direct_conversation(room: Room, conversation: str, mode: Mode) -> None:
+    bob = room.bob
+    if bob.url != conversation:
+        bob.goto(conversation)
+    ui.expect_message(bob, "a word in private")
+    entry = bob.get_by_test_id("direct-entry").first
+    check(bob, mode, "a direct conversation, listed under Direct messages", hover=entry)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_shell_with_a_mention_badge(room: Room, conversation: str, mode: Mode) -> None:
+    badge = ui.sidebar_entry(room.erin, room.paged).get_by_test_id("mention-badge")
+    expect(badge).to_be_visible()
+    check(room.erin, mode, "the shell with a mention badge", hover=badge)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_new_message_picker_open(room: Room, tag: str, mode: Mode) -> None:
+    page = room.alice
+    room.open(page)
+    page.get_by_role("button", name="New message").click()
+    page.get_by_placeholder("Find people").fill(f"-{tag}")
+    option = page.get_by_role("option", name=f"bob-{tag}")
+    expect(option).to_be_visible()
+    option.click()
+    expect(page.get_by_test_id("picked-person")).to_have_count(1)
+    page.get_by_placeholder("Find people").fill(f"erin-{tag}")
+    expect(page.get_by_role("option", name=f"erin-{tag}")).to_be_visible()
+    try:
+        check(page, mode, "the New message picker with a match and a pick")
+    finally:
+        page.keyboard.press("Escape")
+        expect(page.get_by_role("dialog")).to_have_count(0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_notifications_menu_open(room: Room, mode: Mode) -> None:
+    page = room.alice
+    room.open(page)
+    page.get_by_role("button", name="Notifications", exact=True).click()
+    choice = page.get_by_role("menuitemradio", name="Mentions only")
+    expect(choice).to_be_visible()
+    try:
+        check(page, mode, "the Notifications menu", hover=choice)
+    finally:
+        page.keyboard.press("Escape")
+        expect(choice).to_have_count(0)
