@@ -14,6 +14,7 @@ from reflex_base.vars.base import Var, VarData
 from blabber import routes
 from blabber.components.common import add_key_handlers, icon_action_button
 from blabber.components.markdown import message_body
+from blabber.components.person_name import person_name
 from blabber.components.reactions import reaction_chip, reaction_picker
 from blabber.services.views import MessageView
 from blabber.state.admin import AdminState
@@ -140,7 +141,7 @@ def _person_message(msg: rx.Var[MessageView]) -> rx.Component:
     """Name and time (unless grouped), reply quote, text, reactions, actions."""
     return rx.box(
         rx.hstack(
-            rx.text(msg.author, weight="bold", size="2", data_testid="message-author"),
+            person_name(msg.author),
             rx.el.time(
                 rx.moment(msg.created_at, format="HH:mm", local=True),
                 date_time=msg.created_at,

@@ -137,3 +137,16 @@ def test_nothing_mutes_a_room_but_a_mention_still_gets_through(new_page, uniq):
     other = new_page()
     ui.log_in(other, bob)
     expect(ui.sidebar_entry(other, ping)).to_have_attribute("data-level", "nothing")
+
+
+def test_message_a_person_from_their_name_on_a_message(new_page, uniq):
+    a, b, alice, bob, ping, _quiet = _two_rooms(new_page, uniq)
+    ui.sidebar_entry(b, ping).click()
+    expect(b.get_by_test_id("room-heading")).to_have_text(ping)
+    ui.send(a, "click my name")
+    ui.expect_message(b, "click my name")
+    ui.message(b, "click my name").get_by_role("button", name=alice).click()
+    b.get_by_role("dialog").get_by_role("button", name=f"Message {alice}").click()
+    expect(b).to_have_url(re.compile(r"/dm/\d+$"))
+    expect(b.get_by_test_id("room-heading")).to_have_text(alice)
+    expect(direct_entry(a, bob)).to_be_visible()
