@@ -168,6 +168,10 @@ class Room(SQLModel, table=True):
     kind: str = Field(
         default=RoomKind.ROOM.value, max_length=10, sa_column_kwargs={"server_default": "room"}
     )
+    # ``@room`` names everyone; its admin may keep that to themself.
+    everyone_mentions_admin_only: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa.false()}
+    )
 
 
 class Membership(SQLModel, table=True):

@@ -294,3 +294,23 @@ def test_the_toast_is_the_newest_mention_else_the_newest_loud_message():
     assert said(plain_noise, loud) == ("New message in general", "carol: hi")
     assert said(loud, mention)[0] == "bob mentioned you in noise"  # a mention wins
     assert said({"room_id": 3, "count": 1, "last": last(13)}) == ("New message from bob", "bob: hi")
+
+
+def test_the_admin_may_keep_at_room_to_themself(session, people):
+    room = rooms.join_room(session, people["alice"], "general").id  # alice: the admin
+    rooms.join_room(session, people["bob"], "general")
+    rooms.join_room(session, people["carol"], "general")
+    with pytest.raises(NotAllowed, match="admin"):
+        room_admin.set_everyone_mentions(session, people["bob"], room, True)
+    for crafted in ("yes", 1, None, [True]):
+        with pytest.raises(ServiceError, match="on or off"):
+            room_admin.set_everyone_mentions(session, people["alice"], room, crafted)
+    assert not room_admin.everyone_mentions_admin_only(session, room)  # nothing half-done
+    assert room_admin.set_everyone_mentions(session, people["alice"], room, True) is True
+    by_bob = mentions.resolve(session, room, people["bob"], "@room lunch? @carol")
+    assert (by_bob.everyone, by_bob.everyone_refused) == (False, True)
+    assert by_bob.user_ids == {people["carol"]}  # a plain mention still names
+    by_alice = mentions.resolve(session, room, people["alice"], "@room lunch")
+    assert by_alice.everyone and by_alice.user_ids == {people["bob"], people["carol"]}
+    room_admin.set_everyone_mentions(session, people["alice"], room, False)
+    assert mentions.resolve(session, room, people["bob"], "@room").everyone

@@ -106,6 +106,21 @@ def members_panel() -> rx.Component:
         ),
         error_text(AdminState.admin_error, "admin-error"),
         rx.cond(
+            AdminState.is_admin & (ChatState.room_kind == "room"),
+            rx.el.label(
+                rx.hstack(
+                    rx.checkbox(
+                        checked=AdminState.everyone_admin_only,
+                        on_change=AdminState.set_everyone_mentions,
+                        data_testid="everyone-admin-only",
+                    ),
+                    rx.text("Only I can mention @room", size="2"),
+                    align="center",
+                    spacing="2",
+                ),
+            ),
+        ),
+        rx.cond(
             AdminState.is_admin & (AdminState.bans.length() > 0),
             rx.vstack(
                 rx.heading("Banned", size="3"), rx.foreach(AdminState.bans, _ban_row), width="100%"

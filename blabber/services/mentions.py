@@ -2,10 +2,11 @@
 
 ``@name`` names a member of the message's room (any case); ``@room`` names
 everyone in a room (not in a direct conversation, where everyone is named
-anyway). Text in code (```` ``` ```` blocks and `` `spans` ``) names nobody,
-and neither does an address like ``bob@example.com``. Trailing punctuation
-is not part of a name unless a member's name really ends with it
-(``@bob.`` at the end of a sentence names bob).
+anyway; and only its admin, where the admin chose so). Text in code
+(```` ``` ```` blocks and `` `spans` ``) names nobody, and neither does an
+address like ``bob@example.com``. Trailing punctuation is not part of a
+name unless a member's name really ends with it (``@bob.`` at the end of a
+sentence names bob).
 
 What is decided here is stored with the message (``Mention`` rows, written
 in its transaction), so badges and notifications never trust the sender's
@@ -19,7 +20,7 @@ import re
 
 from sqlmodel import Session, col, select
 
-from blabber.models import Membership, Mention, Room, RoomKind, User
+from blabber.models import Membership, Mention, Role, Room, RoomKind, User
 from blabber.services.accounts import USERNAME_RE
 
 EVERYONE = "room"
@@ -36,6 +37,8 @@ class Mentions:
     user_ids: frozenset[int] = frozenset()
     everyone: bool = False
     not_members: tuple[str, ...] = ()
+    # ``@room`` was written where only the room's admin may use it: nobody was named by it.
+    everyone_refused: bool = False
 
 
 def named(text: str) -> tuple[list[tuple[str, ...]], bool]:
@@ -69,12 +72,16 @@ def resolve(session: Session, room_id: int, author_id: int, text: str) -> Mentio
     if "@" not in (text or ""):
         return Mentions()
     names, everyone = named(text)
+    refused = False
     if everyone:
         room = session.get(Room, room_id)
         everyone = room is not None and room.kind == RoomKind.ROOM.value
+        if everyone and room is not None and room.everyone_mentions_admin_only:
+            everyone = _is_admin(session, room_id, author_id)
+            refused = not everyone
     keys = {spelling for spellings in names for spelling in spellings}
     if not keys and not everyone:
-        return Mentions()
+        return Mentions(everyone_refused=refused)
     rows = session.exec(
         select(User.username_key, User.id)
         .join(Membership, col(Membership.user_id) == User.id)
@@ -91,7 +98,15 @@ def resolve(session: Session, room_id: int, author_id: int, text: str) -> Mentio
             outside.extend(spellings[:1])
     existing = _existing_names(session, outside)
     ids.discard(author_id)
-    return Mentions(frozenset(ids), everyone, tuple(n for n in outside if n in existing))
+    not_members = tuple(n for n in outside if n in existing)
+    return Mentions(frozenset(ids), everyone, not_members, everyone_refused=refused)
+
+
+def _is_admin(session: Session, room_id: int, user_id: int) -> bool:
+    role = session.exec(
+        select(Membership.role).where(Membership.room_id == room_id, Membership.user_id == user_id)
+    ).first()
+    return role == Role.ADMIN.value
 
 
 def _existing_names(session: Session, keys: list[str]) -> set[str]:

@@ -85,3 +85,25 @@ def unban(session: Session, admin_id: int, room_id: int, target_user_id: int) ->
     session.delete(ban)
     membership_changed(session, room_id, target_user_id)
     session.commit()
+
+
+def set_everyone_mentions(
+    session: Session, admin_id: int, room_id: int, admin_only: object
+) -> bool:
+    """Whether only the admin may mention ``@room`` here; the admin's choice, stored."""
+    if not isinstance(admin_only, bool):
+        raise ServiceError("Choose on or off")
+    require_admin(session, admin_id, room_id)
+    room = session.get(Room, room_id)
+    if room is None:  # pragma: no cover - the membership above needs the room
+        raise NotFound("No such room")
+    room.everyone_mentions_admin_only = admin_only
+    session.add(room)
+    session.commit()
+    return admin_only
+
+
+def everyone_mentions_admin_only(session: Session, room_id: int) -> bool:
+    """The room's ``@room`` rule (for its admin's tools)."""
+    room = session.get(Room, room_id)
+    return bool(room and room.everyone_mentions_admin_only)

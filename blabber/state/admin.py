@@ -26,9 +26,11 @@ class AdminState(ChatState):
     is_admin: bool = False
     bans: list[BanView] = []
     admin_error: str = ""
+    everyone_admin_only: bool = False  # only the admin may mention ``@room`` (their choice)
 
     def _room_closed(self) -> None:
         self.is_admin, self.bans, self.admin_error = False, [], ""
+        self.everyone_admin_only = False
 
     @rx.event
     @signed_in(room=True)
@@ -41,6 +43,22 @@ class AdminState(ChatState):
     async def unban(self, me: Caller, user_id: int):
         """Admin: lift a ban in the open room."""
         await self._act(me, room_admin.unban, user_id)
+
+    @rx.event
+    @signed_in(room=True)
+    async def set_everyone_mentions(self, me: Caller, admin_only: bool):
+        """Admin: whether only they may mention ``@room`` in the open room."""
+        self.admin_error = ""
+        stored = await self._call(
+            "admin_error",
+            ADMIN_DOWN,
+            room_admin.set_everyone_mentions,
+            me.user_id,
+            me.room_id,
+            admin_only,
+        )
+        if stored is not FAILED:
+            self.everyone_admin_only = stored
 
     async def _act(self, me: Caller, action, target: Any) -> None:
         self.admin_error = ""
@@ -62,12 +80,13 @@ class AdminState(ChatState):
         """
         room_id = self._room_id
 
-        def load(session) -> tuple[bool, list[BanView]]:
+        def load(session) -> tuple[bool, list[BanView], bool]:
             membership = rooms.require_member(session, user_id, room_id)
             admin = membership.role == "admin"
-            return admin, room_admin.list_bans(session, user_id, room_id) if admin else []
+            bans = room_admin.list_bans(session, user_id, room_id) if admin else []
+            return admin, bans, room_admin.everyone_mentions_admin_only(session, room_id)
 
-        self.is_admin, self.bans = await db.run_in_session(load)
+        self.is_admin, self.bans, self.everyone_admin_only = await db.run_in_session(load)
         self._tell_hub_role()
 
     def _tell_hub_role(self) -> None:

@@ -75,6 +75,7 @@ NOT_SIGNED_IN = ("logged_out", "borrowed_token")
 ADMIN_ONLY = {
     ("AdminState", "kick"),
     ("AdminState", "unban"),
+    ("AdminState", "set_everyone_mentions"),
     ("MessageActionsState", "start_edit"),
     ("MessageActionsState", "save_edit"),
     ("MessageActionsState", "delete_message"),
@@ -220,6 +221,11 @@ MATRIX: dict[tuple[str, str], Calls] = {
     ("RoomState", "leave_room"): _no_args,
     ("AdminState", "kick"): _targets("user_id"),
     ("AdminState", "unban"): _targets("user_id"),
+    ("AdminState", "set_everyone_mentions"): lambda c, _r: [
+        (f"/rooms/{c['room']}", {"admin_only": True}),
+        (None, {"admin_only": True, "room_id": c["room_id"]}),
+        (None, {"admin_only": "yes"}),
+    ],
     ("SidebarState", "dismiss_notice"): _no_args,
     ("ChatState", "resume"): lambda c, _r: [
         (f"/rooms/{c['room']}", {"stored_token": "forged-" + uuid.uuid4().hex}),
@@ -311,7 +317,7 @@ def test_matrix_covers_every_handler():
 # and failed-login counters (written by refused attempts, by design).
 TABLES = {
     "users": "*",
-    "rooms": "*",
+    "rooms": "*",  # everyone_mentions_admin_only too
     "memberships": "id, room_id, user_id, role, joined_at, notify_level",
     "messages": "*",
     "room_bans": "*",
