@@ -83,6 +83,9 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=100)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
     last_seen_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # Set when the account was deleted (services.account_settings): its name
+    # stays taken and shows as "Deleted user"; nothing logs in as it.
+    deleted_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class AuthSession(SQLModel, table=True):

@@ -7,6 +7,7 @@ LOGIN = "/login"
 SIGNUP = "/signup"
 ROOM = "/rooms/[room_name]"
 DIRECT = "/dm/[dm_id]"
+SETTINGS = "/settings"
 HEALTH = "/healthz"
 
 

@@ -14,6 +14,7 @@ import inspect
 import pytest
 
 from blabber.realtime import events as ev
+from blabber.state.account import AccountState
 from blabber.state.admin import AdminState
 from blabber.state.chat import ChatState
 from blabber.state.composer import ComposerState
@@ -32,6 +33,7 @@ FEATURES = (
     MessageActionsState,
     NotificationsState,
     PeopleState,
+    AccountState,
 )
 # Handlers that need no signed-in caller: Reflex's own setter, closing a
 # banner or an editor, and the recovery that establishes the caller itself.

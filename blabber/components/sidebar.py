@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from blabber import routes
 from blabber.components.common import brand, color_mode_toggle, error_text
 from blabber.components.people_picker import people_picker
 from blabber.services.conversations import DirectSummary
@@ -131,6 +132,14 @@ def sidebar() -> rx.Component:
                 AuthState.username, weight="bold", data_testid="current-username", truncate=True
             ),
             rx.spacer(),
+            rx.link(
+                rx.icon("settings", size=16, aria_hidden="true"),
+                href=routes.SETTINGS,
+                aria_label="Settings",
+                title="Settings",
+                color=rx.color("gray", 12),
+                _hover={"color": rx.color("gray", 12)},
+            ),
             rx.button("Log out", on_click=AuthState.log_out, variant="soft", size="1"),
             width="100%",
             align="center",

@@ -243,7 +243,8 @@ def log_in(
         raise InvalidCredentials()
     _login_lock(session, key, address, settings)
     user = session.exec(select(User).where(User.username_key == key)).first()
-    stored = user.password_hash if user else None
+    # A deleted account is checked like an unknown name (as long, as refused).
+    stored = user.password_hash if user and user.deleted_at is None else None
     if not security.verify_password(password or "", stored, dummy_rounds=settings.bcrypt_rounds):
         _record_failure(session, key, address)
         raise InvalidCredentials()

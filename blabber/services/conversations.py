@@ -73,7 +73,9 @@ def open_direct(session: Session, user_id: int, usernames: object) -> DirectSumm
         raise ServiceError("Pick at least one other person")
     if len(keys) + 1 > MAX_PEOPLE:
         raise ServiceError(f"A conversation has at most {MAX_PEOPLE} people, you included")
-    people = session.exec(select(User).where(col(User.username_key).in_(sorted(keys)))).all()
+    people = session.exec(
+        select(User).where(col(User.username_key).in_(sorted(keys)), col(User.deleted_at).is_(None))
+    ).all()
     if len(people) != len(keys):
         missing = sorted(keys - {p.username_key for p in people})
         raise ServiceError(f"No such user: {', '.join(missing)}")

@@ -37,6 +37,7 @@ def find_people(
             .where(
                 col(User.username_key).like(pattern, escape="\\"),
                 col(User.id) != user_id,
+                col(User.deleted_at).is_(None),
                 col(User.username).not_in(found) if found else sa.true(),
             )
             .order_by(User.username_key)

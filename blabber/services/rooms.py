@@ -329,9 +329,15 @@ def leave_room(session: Session, user_id: int, room_id: int) -> None:
         # would also hand a member the admin role a conversation never has.
         raise ServiceError("You cannot leave a direct conversation")
     user = session.get(User, user_id)
+    leave_membership(session, membership, f"{user.username} left")  # type: ignore[union-attr]
+    session.commit()
+
+
+def leave_membership(session: Session, membership: Membership, system_text: str) -> None:
+    """End a membership (not committed): admin hand-over, a system line, the live event."""
+    room_id, user_id = membership.room_id, membership.user_id
     session.delete(membership)
     session.flush()
     _hand_over_admin(session, room_id)
-    add_system_message(session, room_id, f"{user.username} left")  # type: ignore[union-attr]
+    add_system_message(session, room_id, system_text)
     membership_changed(session, room_id, user_id)
-    session.commit()
