@@ -60,7 +60,9 @@ def _change_password() -> rx.Component:
 
 def _delete_account() -> rx.Component:
     return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(rx.button("Delete account", color_scheme="red", variant="soft")),
+        rx.alert_dialog.trigger(
+            rx.button("Delete account", color_scheme="red", variant="soft", high_contrast=True)
+        ),
         rx.alert_dialog.content(
             rx.alert_dialog.title("Delete your account?"),
             rx.alert_dialog.description(
@@ -76,7 +78,9 @@ def _delete_account() -> rx.Component:
                         rx.alert_dialog.cancel(
                             rx.button("Cancel", variant="soft", color_scheme="gray", type="button")
                         ),
-                        rx.button("Delete account", color_scheme="red", type="submit"),
+                        rx.button(
+                            "Delete account", color_scheme="red", high_contrast=True, type="submit"
+                        ),
                         justify="end",
                         width="100%",
                     ),

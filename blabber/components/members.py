@@ -113,6 +113,7 @@ def members_panel() -> rx.Component:
                         checked=AdminState.everyone_admin_only,
                         on_change=AdminState.set_everyone_mentions,
                         data_testid="everyone-admin-only",
+                        aria_label="Only I can mention @room",
                     ),
                     rx.text("Only I can mention @room", size="2"),
                     align="center",

@@ -137,6 +137,7 @@ def sidebar() -> rx.Component:
                 href=routes.SETTINGS,
                 aria_label="Settings",
                 title="Settings",
+                flex_shrink="0",
                 color=rx.color("gray", 12),
                 _hover={"color": rx.color("gray", 12)},
             ),

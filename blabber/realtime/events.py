@@ -20,6 +20,8 @@ USER_REMOVED = "user.removed"  # a kicked user's tabs must leave the room
 PRESENCE_CHANGED = "presence.changed"
 TYPING = "typing"
 SESSION_REVOKED = "session.revoked"
+# A name shown on messages changed (an account deleted): ``data["room_ids"]`` hold rows of it.
+USER_RENAMED = "user.renamed"
 
 # Made inside one worker, never published: what its hub and feeds hand to tabs.
 RESYNC = "hub.resync"  # the broker came back: feeds and tabs catch up from the database

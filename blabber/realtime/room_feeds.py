@@ -178,6 +178,10 @@ class RoomFeeds:
                         self._refresh_members_soon(rid)
             elif event.type == ev.MEMBERSHIP_CHANGED and room_id in self.feeds:
                 self._refresh_members_soon(room_id)
+            elif event.type == ev.USER_RENAMED:  # their name in the rows this worker holds
+                for rid in event.data.get("room_ids", []):
+                    if rid in self.feeds:
+                        self.background(self._reload(rid))
         for room_id, views in new_messages.items():
             await self.publish_messages(room_id, views)
         for room_id in typing_rooms:
@@ -303,17 +307,24 @@ class RoomFeeds:
 
     async def _resync(self) -> None:
         """After a broker outage: reload every feed from the database and resend it."""
-        for room_id, feed in list(self.feeds.items()):
-            views, has_older = await db.run_in_session(messages.room_window, room_id, feed.window)
-            members, count, online = await self._members_of(room_id)
-            async with self.lock(room_id):
-                feed.load([v.as_row() for v in views], has_older)
-                feed.set_members(members, count, online)
-                everyone, _ = feed.typing_labels()
-                snapshot = feed.snapshot(everyone, self.hub.degraded)
-                await self.transport.send_feed(snapshot, to=feed_room(room_id))
-            for tab in self.hub.viewers(room_id).values():
-                self.read_marks[(tab.user_id, room_id)] = feed.last_id
+        for room_id in list(self.feeds):
+            await self._reload(room_id)
+
+    async def _reload(self, room_id: int) -> None:
+        """Reload one feed from the database and resend it whole (a snapshot)."""
+        feed = self.feeds.get(room_id)
+        if feed is None:
+            return
+        views, has_older = await db.run_in_session(messages.room_window, room_id, feed.window)
+        members, count, online = await self._members_of(room_id)
+        async with self.lock(room_id):
+            feed.load([v.as_row() for v in views], has_older)
+            feed.set_members(members, count, online)
+            everyone, _ = feed.typing_labels()
+            snapshot = feed.snapshot(everyone, self.hub.degraded)
+            await self.transport.send_feed(snapshot, to=feed_room(room_id))
+        for tab in self.hub.viewers(room_id).values():
+            self.read_marks[(tab.user_id, room_id)] = feed.last_id
 
     # -- read marks ----------------------------------------------------------------
     async def flush_read_marks(self) -> None:

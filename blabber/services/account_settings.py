@@ -19,7 +19,16 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from blabber import security
-from blabber.models import AuthSession, Membership, PresenceConnection, Room, RoomKind, User, utcnow
+from blabber.models import (
+    AuthSession,
+    Membership,
+    Message,
+    PresenceConnection,
+    Room,
+    RoomKind,
+    User,
+    utcnow,
+)
 from blabber.realtime import events
 from blabber.services.accounts import validate_password
 from blabber.services.errors import NotAllowed, ServiceError
@@ -81,6 +90,15 @@ def delete_account(
     for membership in rooms_of_mine:
         # Conversations keep me (as "Deleted user"): their people are their identity.
         leave_membership(session, membership, f"{user.username} deleted their account")
+    # Every room with a message of mine: its feeds re-read the rows with my new name.
+    shown_in = session.exec(
+        select(Message.room_id).where(Message.author_id == user_id).distinct()
+    ).all()
+    room_ids = sorted({*shown_in, *(m.room_id for m in rooms_of_mine)})
+    publish_on_commit(
+        session,
+        events.Event(type=events.USER_RENAMED, user_id=user_id, data={"room_ids": room_ids}),
+    )
     session.exec(sa.delete(PresenceConnection).where(col(PresenceConnection.user_id) == user_id))
     user.username = DELETED_NAME
     user.password_hash = UNUSABLE_HASH

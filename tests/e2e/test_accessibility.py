@@ -400,6 +400,8 @@ def conversation(room: Room, tag: str) -> str:
     room.open(alice)
     alice.get_by_role("button", name=f"Message bob-{tag}").click()
     expect(alice).to_have_url(re.compile(r"/dm/\d+$"))
+    expect(alice.get_by_test_id("room-heading")).to_have_text(f"bob-{tag}")
+    expect(ui.composer(alice)).to_have_attribute("placeholder", re.compile(f"^Message bob-{tag}"))
     ui.send(alice, "a word in private")
     url = alice.url
     room.open(alice, room.paged)
@@ -457,3 +459,25 @@ def test_the_notifications_menu_open(room: Room, mode: Mode) -> None:
     finally:
         page.keyboard.press("Escape")
         expect(choice).to_have_count(0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_settings_page_and_its_delete_dialog(room: Room, mode: Mode) -> None:
+    page = room.erin
+    page.goto("/settings")
+    expect(page.get_by_role("heading", name="Settings")).to_be_visible()
+    page.get_by_placeholder("Current password").fill("not it at all")
+    page.get_by_placeholder("New password", exact=True).fill("something new 1")
+    page.get_by_placeholder("Confirm new password").fill("something new 1")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_test_id("password-error")).to_be_visible()
+    check(page, mode, "the settings page with a refused password")
+    page.get_by_role("button", name="Delete account").click()
+    dialog = page.get_by_role("alertdialog")
+    expect(dialog).to_be_visible()
+    try:
+        check(page, mode, "the Delete account confirmation")
+    finally:
+        page.keyboard.press("Escape")
+        expect(dialog).to_have_count(0)
+        page.goto("/")

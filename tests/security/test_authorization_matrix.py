@@ -174,6 +174,24 @@ def _people(key: str) -> Calls:
     return calls
 
 
+def _passwords(form: Callable[[str], dict]) -> Calls:
+    """A form asking for a password: the real one (every tab's is ``password123``) only
+    from callers who hold no session; a signed-in caller acting on their own account
+    with the right password is the feature, so they get wrong ones."""
+
+    def calls(c: dict, role: str) -> list[Call]:
+        crafted: list[Call] = [
+            (None, {"form_data": form("not the password")}),
+            (None, {"form_data": {**form("not the password"), "user_id": c["alice_id"]}}),
+            (None, {"form_data": "nonsense"}),
+        ]
+        if role in NOT_SIGNED_IN:
+            crafted.append((None, {"form_data": form("password123")}))
+        return crafted
+
+    return calls
+
+
 def _levels(c: dict, _r: str) -> list[Call]:
     """``Notifications`` for the room and the conversation, claimed by path and payload."""
     return [
@@ -268,6 +286,18 @@ MATRIX: dict[tuple[str, str], Calls] = {
     ("PeopleState", "setvar"): _setvar("picked", "matches", "query"),
     ("NotificationsState", "set_level"): _levels,
     ("NotificationsState", "setvar"): _setvar("level", "room_name"),
+    # My account: real passwords (the fixture's) only from callers without a session.
+    ("AccountState", "open_settings"): _no_args,
+    ("AccountState", "change_password"): _passwords(
+        lambda pw: {
+            "current_password": pw,
+            "new_password": "brand new pw",
+            "confirm_password": "brand new pw",
+        }
+    ),
+    ("AccountState", "log_out_everywhere"): lambda c, _r: [(None, {"user_id": c["alice_id"]})],
+    ("AccountState", "delete_account"): _passwords(lambda pw: {"delete_password": pw}),
+    ("AccountState", "setvar"): _setvar("password_done", "account_error", "room_name"),
     ("AuthState", "require_login"): _no_args,
     ("AuthState", "skip_if_signed_in"): _no_args,
     ("AuthState", "sign_up"): lambda c, _r: [
