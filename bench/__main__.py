@@ -23,7 +23,7 @@ from typing import Any
 
 import psutil
 
-from bench import runner
+from bench import mentions, runner
 from bench.client import Protocol
 from bench.setup import Seeder
 from tests.support.pg import create_database, drop_database
@@ -76,6 +76,9 @@ def flush_redis() -> None:
     redis.Redis.from_url(REDIS).flushdb()
 
 
+MENTIONS = {"members": 200, "away": 50, "rate": 5, "per_message": 5}
+
+
 def scenarios(quick: bool, config: str) -> list[tuple[str, dict[str, Any]]]:
     """Which scenarios to run for a configuration."""
     if quick:
@@ -87,6 +90,9 @@ def scenarios(quick: bool, config: str) -> list[tuple[str, dict[str, Any]]]:
                 "changes",
                 {"members": 100, "rate": 10, "reactions": 5, "edits": 1, "duration": 5},
             ),
+            # Issue 15: a 200-member room at 5 msg/s, 50 members viewing another
+            # room; plain and 5-@mention messages alternated (p99 within 1.2x).
+            ("mentions", {**MENTIONS, "duration": 5, "rounds": 2}),
         ]
     plan: list[tuple[str, dict[str, Any]]] = [
         # Idle capacity first, on a fresh server: after a 1,000-tab scenario the
@@ -101,6 +107,7 @@ def scenarios(quick: bool, config: str) -> list[tuple[str, dict[str, Any]]]:
         ("fixed", {"rooms": 1, "members": 1000, "rate": 2, "duration": 8}),
         ("fixed", {"rooms": 10, "members": 100, "rate": 20, "duration": 8}),
         ("login", {"members": 100, "rate": 10, "duration": 8, "logins": 20}),
+        ("mentions", {**MENTIONS, "duration": 8, "rounds": 3}),
     ]
     if config == "pg-redis":
         plan.append(("history", {"messages": 1_000_000}))
@@ -135,6 +142,8 @@ async def run_target(target: runner.Target, plan, url: str | None) -> list[dict[
                 r = await runner.idle_capacity(target, **params)
             elif kind == "changes":
                 r = await runner.with_changes(target, **params)
+            elif kind == "mentions":
+                r = await mentions.mentions_ab(target, **params)
             elif kind == "login":
                 r = await runner.login_stall(target, **params)
             else:
@@ -231,7 +240,8 @@ def table(results: list[dict[str, Any]], floor: list[dict[str, Any]]) -> str:
         "floor_dps_x",
     ]
     rows = []
-    for r in results + floor:
+    expanded = [row for r in results for row in mentions.table_rows(r)]
+    for r in expanded + floor:
         if r.get("kind") == "ramp":
             r = {
                 **r,
@@ -263,12 +273,12 @@ def table(results: list[dict[str, Any]], floor: list[dict[str, Any]]) -> str:
                 "error",
             )
             if k in r
-        }
+        } | r.get("notes", {})
         rows.append(
             [_f(r.get(c, "")) for c in cols]
             + [
                 json.dumps(extra)
-                if r.get("kind") in ("idle", "history", "login") or "error" in r
+                if r.get("kind") in ("idle", "history", "login", "mentions") or "error" in r
                 else ""
             ]
         )
@@ -328,11 +338,13 @@ def main(argv: list[str] | None = None) -> int:
         {},
     )
     ramp = next((r for r in results if r.get("kind") == "ramp"), {})
+    mention = next((r for r in results if r.get("kind") == "mentions"), {})
     summary = {
         "p99_ms_100x10": headline.get("p99_ms"),
         "lost": sum(r.get("lost", 0) or 0 for r in results),
         "duplicated": sum(r.get("duplicated", 0) or 0 for r in results),
         "ramp_deliveries_per_s": ramp.get("last_good_deliveries_per_s"),
+        "mentions_p99_ratio": mention.get("p99_ratio"),
         "wall_s": doc["wall_s"],
     }
     print(json.dumps(summary))
