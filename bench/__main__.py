@@ -1,10 +1,11 @@
-"""``python -m bench [--quick]``: Blabber's fan-out benchmark against the floor.
+"""``python -m bench [--quick | --mentions]``: Blabber's fan-out benchmark against the floor.
 
 Starts each server configuration (PostgreSQL + Redis + several Uvicorn
 workers; SQLite + in-process broker, one process), runs the scenarios with
 simulated tabs speaking the real websocket protocol, runs the same fan-out
 on the floor server, prints a table, writes ``bench/results/latest.json``
-and prints a one-line JSON summary last.
+and prints a one-line JSON summary last. ``--mentions`` runs only the
+mentions line of issue 15 (:mod:`bench.mentions`), on pg-redis by default.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 import psutil
 
-from bench import runner
+from bench import mentions, runner
 from bench.client import Protocol
 from bench.setup import Seeder
 from tests.support.pg import create_database, drop_database
@@ -76,6 +77,9 @@ def flush_redis() -> None:
     redis.Redis.from_url(REDIS).flushdb()
 
 
+MENTIONS = {"members": 200, "away": 50, "rate": 5, "per_message": 5}
+
+
 def scenarios(quick: bool, config: str) -> list[tuple[str, dict[str, Any]]]:
     """Which scenarios to run for a configuration."""
     if quick:
@@ -101,6 +105,10 @@ def scenarios(quick: bool, config: str) -> list[tuple[str, dict[str, Any]]]:
         ("fixed", {"rooms": 1, "members": 1000, "rate": 2, "duration": 8}),
         ("fixed", {"rooms": 10, "members": 100, "rate": 20, "duration": 8}),
         ("login", {"members": 100, "rate": 10, "duration": 8, "logins": 20}),
+        # Issue 15: a 200-member room at 5 msg/s, 50 of its members viewing
+        # another room; plain and 5-@mention messages alternated on the same
+        # tabs (p99 within 1.2x). ~70 s, so not in --quick: see --mentions.
+        ("mentions", {**MENTIONS, "duration": 8, "rounds": 3}),
     ]
     if config == "pg-redis":
         plan.append(("history", {"messages": 1_000_000}))
@@ -135,6 +143,8 @@ async def run_target(target: runner.Target, plan, url: str | None) -> list[dict[
                 r = await runner.idle_capacity(target, **params)
             elif kind == "changes":
                 r = await runner.with_changes(target, **params)
+            elif kind == "mentions":
+                r = await mentions.mentions_ab(target, **params)
             elif kind == "login":
                 r = await runner.login_stall(target, **params)
             else:
@@ -190,16 +200,19 @@ def run_config(
 
 
 def run_floor(plan, proto: Protocol) -> list[dict[str, Any]]:
-    """The same fan-out scenarios on the floor server."""
+    """The same fan-out scenarios on the floor server (none: not started)."""
     from tests.support import appserver
 
+    plan = [p for p in plan if p[0] in FLOOR_OF]
+    if not plan:
+        return []
     port = appserver.free_port()
     proc = runner.start_floor(port)
     try:
         target = runner.Target(
             "floor", f"http://127.0.0.1:{port}", proc.pid, proto, None, floor=True
         )
-        return asyncio.run(run_target(target, [p for p in plan if p[0] in FLOOR_OF], None))
+        return asyncio.run(run_target(target, plan, None))
     finally:
         proc.terminate()
         proc.wait(10)
@@ -231,7 +244,8 @@ def table(results: list[dict[str, Any]], floor: list[dict[str, Any]]) -> str:
         "floor_dps_x",
     ]
     rows = []
-    for r in results + floor:
+    expanded = [row for r in results for row in mentions.table_rows(r)]
+    for r in expanded + floor:
         if r.get("kind") == "ramp":
             r = {
                 **r,
@@ -263,12 +277,12 @@ def table(results: list[dict[str, Any]], floor: list[dict[str, Any]]) -> str:
                 "error",
             )
             if k in r
-        }
+        } | r.get("notes", {})
         rows.append(
             [_f(r.get(c, "")) for c in cols]
             + [
                 json.dumps(extra)
-                if r.get("kind") in ("idle", "history", "login") or "error" in r
+                if r.get("kind") in ("idle", "history", "login", "mentions") or "error" in r
                 else ""
             ]
         )
@@ -288,12 +302,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", action="append", choices=["pg-redis", "sqlite"])
     parser.add_argument("--only", action="append", help="run only these scenario kinds")
     parser.add_argument(
+        "--mentions",
+        action="store_true",
+        help="only the mentions line (issue 15; pg-redis unless --config; ~70 s)",
+    )
+    parser.add_argument(
         "--max-clients", type=int, default=0, help="skip scenarios needing more tabs than this"
     )
     args = parser.parse_args(argv)
     global MAX_CLIENTS
     MAX_CLIENTS = args.max_clients
-    configs = args.config or (["pg-redis"] if args.quick else ["pg-redis", "sqlite"])
+    if args.mentions:  # the line alone, at its full size
+        args.quick, args.only = False, ["mentions"]
+    one = args.quick or args.mentions
+    configs = args.config or (["pg-redis"] if one else ["pg-redis", "sqlite"])
     started = time.perf_counter()
     web = web_dir()
     proto = Protocol.from_web_dir(web)
@@ -328,11 +350,13 @@ def main(argv: list[str] | None = None) -> int:
         {},
     )
     ramp = next((r for r in results if r.get("kind") == "ramp"), {})
+    mention = next((r for r in results if r.get("kind") == "mentions"), {})
     summary = {
         "p99_ms_100x10": headline.get("p99_ms"),
         "lost": sum(r.get("lost", 0) or 0 for r in results),
         "duplicated": sum(r.get("duplicated", 0) or 0 for r in results),
         "ramp_deliveries_per_s": ramp.get("last_good_deliveries_per_s"),
+        "mentions_p99_ratio": mention.get("p99_ratio"),
         "wall_s": doc["wall_s"],
     }
     print(json.dumps(summary))

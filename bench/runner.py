@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -133,12 +134,15 @@ async def drive(
     *,
     typing_every: int = 5,
     drain: float = 10.0,
+    text: Callable[[SimClient, str], str] | None = None,
 ) -> float:
     """Send ``total_rate`` msg/s spread over ``rooms`` for ``duration`` s, then drain.
 
     Senders rotate through each room's members; every other member of the
     room is an expected recipient. Every ``typing_every``-th send is preceded
-    by a typing notice (0 = none). Returns the sending wall time.
+    by a typing notice (0 = none). ``text(sender, body)`` may add to each
+    body after its key and send time (the mentions scenario). Returns the
+    sending wall time.
     """
     count = max(1, int(total_rate * duration))
     start = time.perf_counter()
@@ -155,7 +159,10 @@ async def drive(
         ledger.record_sent(key, now, [c.index for c in room if c is not sender])
         if typing_every and i % typing_every == 0:
             tasks.append(asyncio.create_task(sender.typing()))
-        tasks.append(asyncio.create_task(sender.send(make_body(key, now), key)))
+        body = make_body(key, now)
+        if text is not None:
+            body = text(sender, body)
+        tasks.append(asyncio.create_task(sender.send(body, key)))
     sent_wall = time.perf_counter() - start
     await asyncio.gather(*tasks, return_exceptions=True)
     deadline = time.perf_counter() + drain

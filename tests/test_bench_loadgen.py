@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
+from bench.mentions import MentionText, pooled
 from bench.stats import ClientView, Ledger, bench_key, make_body, percentile
 
 MS = 1_000_000
@@ -101,3 +104,38 @@ def test_senders_own_echo_is_neither_delivery_nor_unexpected():
     other.on_messages([msg(1, "k1")], 2 * MS)
     s = ledger.summary(1.0)
     assert (s.expected, s.delivered, s.unexpected) == (1, 1, 0)
+
+
+def test_mention_text_names_five_distinct_members_never_the_sender():
+    from blabber.services import mentions as service
+
+    members = [f"bench_{i:05d}" for i in range(12)]
+    text = MentionText(members, per_message=5)
+    for i in range(40):
+        sender = members[i % 7]
+        body = text.body(make_body(f"k{i}", i), sender)
+        names, everyone = service.named(body)
+        named = [n[0] for n in names]
+        assert bench_key(body) == f"k{i}"  # the ledger still reads the key
+        assert not everyone and len(named) == len(set(named)) == 5
+        assert set(named) <= set(members) and sender not in named
+    assert sum(text.counts.values()) == 200
+    assert max(text.counts.values()) - min(text.counts.values()) <= 4  # rotates through all
+
+
+def test_mention_text_needs_more_members_than_mentions():
+    with pytest.raises(ValueError):
+        MentionText(["a_1", "a_2", "a_3", "a_4", "a_5"], per_message=5)
+
+
+def test_pooled_rounds_count_like_one_ledger():
+    first, second = Ledger(), Ledger()
+    first.record_sent("k1", 0, [1, 2])
+    ClientView(1, first).on_messages([msg(1, "k1")], 10 * MS)  # client 2 loses k1
+    second.record_sent("k2", 0, [1])
+    view = ClientView(1, second)
+    view.on_messages([msg(2, "k2")], 30 * MS)
+    view.on_messages([msg(2, "k2"), msg(3, "k2")], 31 * MS)
+    s = pooled([first, second], 2.0)
+    assert (s.expected, s.delivered, s.lost, s.duplicated) == (3, 2, 1, 1)
+    assert s.max_ms == 30 and s.deliveries_per_s == 1
