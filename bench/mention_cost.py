@@ -7,7 +7,7 @@ sends ``N`` plain and ``N`` mentioning messages, alternated, each through
 ``messages.send_message`` in its own session and transaction (memory://
 broker, nobody listening). A mentioning message names 5 members
 (:class:`bench.mentions.MentionText`); it costs ``mentions.resolve`` (one
-query for the room's members) and 5 ``Mention`` rows more. Prints the
+query for the named members) and one 5-row ``Mention`` insert more. Prints the
 median and p90 milliseconds of each, and the difference.
 """
 

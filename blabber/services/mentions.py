@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from blabber.models import Membership, Mention, Role, Room, RoomKind, User
@@ -82,11 +83,14 @@ def resolve(session: Session, room_id: int, author_id: int, text: str) -> Mentio
     keys = {spelling for spellings in names for spelling in spellings}
     if not keys and not everyone:
         return Mentions(everyone_refused=refused)
-    rows = session.exec(
+    query = (
         select(User.username_key, User.id)
         .join(Membership, col(Membership.user_id) == User.id)
         .where(Membership.room_id == room_id)
-    ).all()
+    )
+    if not everyone:  # only the named members (an index lookup each), not the whole room
+        query = query.where(col(User.username_key).in_(sorted(keys)))
+    rows = session.exec(query).all()
     members = {key: user_id for key, user_id in rows if user_id is not None}
     ids: set[int] = set(members.values()) if everyone else set()
     outside: list[str] = []
@@ -119,8 +123,11 @@ def _existing_names(session: Session, keys: list[str]) -> set[str]:
 
 def record(session: Session, message_id: int, room_id: int, mentions: Mentions) -> None:
     """Store who a new message names, in its transaction (one multi-row insert)."""
-    if mentions.user_ids:
-        session.add_all(
-            Mention(message_id=message_id, user_id=u, room_id=room_id)
-            for u in sorted(mentions.user_ids)
+    if mentions.user_ids:  # one multi-row INSERT, not one per row through the ORM
+        session.execute(
+            sa.insert(Mention),
+            [
+                {"message_id": message_id, "user_id": u, "room_id": room_id}
+                for u in sorted(mentions.user_ids)
+            ],
         )
