@@ -66,9 +66,11 @@ def _composer_box() -> rx.Component:
         + " (Enter to send, Shift+Enter for a new line)",
         name="body",
         id="composer",
-        # A new textarea per room: a draft must never follow the
-        # user into another room and get posted there.
-        key=ChatState.room_name,
+        # A new textarea per room: a draft must never follow the user into
+        # another room and get posted there. Keyed by the URL, not by the
+        # open room's name, so a tab whose server state was lost (the name
+        # is briefly empty until ChatState.resume) keeps its draft.
+        key=rx.State.router.url.path,
         aria_label="Message",
         enter_key_submit=True,
         on_change=ComposerState.typing.throttle(1500),

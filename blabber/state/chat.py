@@ -67,6 +67,9 @@ class ChatState(rx.State):
     # The people I have a direct conversation with (the sidebar keeps it):
     # registered with the hub, so their presence reaches this tab.
     _contacts: list[int] = []
+    # Set by ``resume`` when the action that found the state lost was a send:
+    # the next successful room open submits the composer again (see resume).
+    _replay_send: bool = False
 
     # -- identity ------------------------------------------------------------
     async def _caller(self) -> Caller | None:
@@ -148,7 +151,7 @@ class ChatState(rx.State):
         """Reset the vars that belong to the open room; each feature state overrides this."""
 
     @rx.event
-    async def resume(self, stored_token: str):
+    async def resume(self, stored_token: str, replay: str = ""):
         """Carry on after the server lost this tab's state (e.g. Redis restarted).
 
         The socket stayed open, so no hydrate re-sent the browser's stored
@@ -156,7 +159,11 @@ class ChatState(rx.State):
         token back (:func:`resume_or_log_in`); it is checked exactly as on a
         page load, and the page's own load handler runs again. A missing,
         wrong or revoked token ends at /login like any logged-out tab. The
-        composer is not touched, so a draft survives and can be sent again.
+        composer is not touched, so a draft survives; when the lost action was
+        the send itself (``replay="send"``), the room's load handler submits
+        the composer once more after the room is open (``take_replay_send``),
+        so the person's Enter is not swallowed. Nothing was stored by the
+        refused send, so the replay cannot post twice.
         """
         auth = await self.get_state(AuthState)
         if isinstance(stored_token, str) and stored_token:
@@ -164,8 +171,17 @@ class ChatState(rx.State):
         if await self._caller() is None:
             auth.auth_token = ""
             return rx.redirect(routes.LOGIN)
+        self._replay_send = self._replay_send or replay == "send"
         path = self.router.url.path
         return _page_load("open_room" if "/rooms/" in path or "/dm/" in path else "open_home")
+
+
+def take_replay_send(state: ChatState) -> EventSpec | None:
+    """The composer's submit, once, if ``resume`` was asked to replay a lost send."""
+    if not state._replay_send:
+        return None
+    state._replay_send = False
+    return rx.call_script("document.getElementById('composer')?.form?.requestSubmit()")
 
 
 def _page_load(name: str):
@@ -173,7 +189,7 @@ def _page_load(name: str):
     return next(getattr(s, name) for s in ChatState.get_substates() if name in s.event_handlers)
 
 
-def signed_in(handler: Callable | None = None, *, room: bool = False) -> Any:
+def signed_in(handler: Callable | None = None, *, room: bool = False, replay: str = "") -> Any:
     """Run a chat action only for a verified caller, who is passed as ``me``.
 
     Write ``@rx.event`` over ``@signed_in``, and the handler as
@@ -182,16 +198,17 @@ def signed_in(handler: Callable | None = None, *, room: bool = False) -> Any:
     without a verified session gets :func:`resume_or_log_in`: the tab
     re-presents its stored session, or lands at /login. With ``room=True``
     the action also needs an open room and does nothing without one.
+    ``replay="send"`` asks ``resume`` to submit the composer again afterwards.
     """
     if handler is None:
-        return functools.partial(signed_in, room=room)
+        return functools.partial(signed_in, room=room, replay=replay)
     is_generator = inspect.isasyncgenfunction(handler)
 
     @functools.wraps(handler)
     async def action(self: ChatState, *args: Any, **kwargs: Any):
         me = await self._caller()
         if me is None:
-            yield resume_or_log_in()
+            yield resume_or_log_in(replay)
             return
         if room and not me.room_id:
             return
@@ -212,10 +229,11 @@ def signed_in(handler: Callable | None = None, *, room: bool = False) -> Any:
     return action
 
 
-def resume_or_log_in():
+def resume_or_log_in(replay: str = ""):
     """What a chat action answers a tab without a verified user: try its stored session first."""
     return rx.call_script(
-        f"localStorage.getItem({json.dumps(SESSION_STORAGE_KEY)}) || ''", callback=ChatState.resume
+        f"localStorage.getItem({json.dumps(SESSION_STORAGE_KEY)}) || ''",
+        callback=(lambda stored: ChatState.resume(stored, replay)) if replay else ChatState.resume,
     )
 
 

@@ -72,7 +72,7 @@ class ComposerState(ChatState):
         self._set_reply(0, "", "")
 
     @rx.event
-    @signed_in
+    @signed_in(replay="send")
     async def send(self, me: Caller, form_data: dict):
         """Send the composer's text. The draft is kept unless the send succeeds."""
         self.composer_error = ""

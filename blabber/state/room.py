@@ -25,7 +25,14 @@ from blabber.services.errors import NotAllowed, NotFound, ServiceError
 from blabber.services.views import MessageView
 from blabber.settings import get_settings
 from blabber.state.admin import AdminState
-from blabber.state.chat import FAILED, Caller, ChatState, scroll_to_message, signed_in
+from blabber.state.chat import (
+    FAILED,
+    Caller,
+    ChatState,
+    scroll_to_message,
+    signed_in,
+    take_replay_send,
+)
 from blabber.state.composer import ComposerState
 from blabber.state.feed import FeedState
 from blabber.state.notifications import NotificationsState
@@ -122,6 +129,8 @@ class RoomState(ChatState):
         self.loading_room = False
         if self.highlight_id:
             yield scroll_to_message(self.highlight_id)
+        if self._room_id and (replay := take_replay_send(self)) is not None:
+            yield replay  # the send that found this tab's state lost (ChatState.resume)
 
     async def _look_up(self, user_id: int, name: str, direct_id: int | None) -> OpenedRoom:
         """The room or conversation the URL names, if I am in it (NotFound/NotAllowed else)."""

@@ -173,3 +173,50 @@ def test_redis_outage_shows_degraded_banner_that_clears_by_itself(
             no_trace_shown(page)
     finally:
         server.stop()
+        print(server.log_tail())  # pytest shows it when the test failed
+
+
+@pytest.mark.timeout(75)
+def test_a_send_that_finds_the_tab_state_lost_is_posted_once_after_the_tab_resumes(
+    postgres, redis_server, built, new_page
+):
+    """Redis loses every tab's server state (FLUSHALL; a restart without persistence
+    does the same): Enter still posts the draft, exactly once, with no second Enter."""
+    import redis as redis_client  # noqa: PLC0415  (only this test talks to Redis itself)
+
+    port, web_dir = built
+    server = appserver.start_server(
+        web_dir,
+        port=port,
+        database_url=postgres.url,
+        redis_url=redis_server.url,
+        extra_env=APP_ENV,
+        name="outage-ui-flush",
+    )
+    try:
+        page = new_page()
+        ui.sign_up(page, "alice")
+        ui.join(page, "ops")
+        ui.send(page, "before the flush")
+
+        # The worker holds each tab's state under an opportunistic lock and
+        # writes it to Redis only when another instance asks for the lock: ask,
+        # so the state is in Redis alone, then lose it.
+        store = redis_client.Redis.from_url(redis_server.url)
+        locks = list(store.scan_iter(match="*_lock"))
+        assert locks, "the tab's state lock should be held in Redis"
+        for lock in locks:
+            store.sadd(lock + b"_waiters", b"a-test-instance")
+        page.wait_for_timeout(1_000)  # the worker flushes and lets the lease go
+        store.flushall()
+        ui.send(page, "after the flush")
+        expect(ui.composer(page)).to_have_value("")
+        page.wait_for_timeout(500)  # a duplicate would arrive by now
+        expect(ui.message_bodies(page)).to_have_text(["before the flush", "after the flush"])
+        assert [body for _, body in stored_messages(postgres.url)] == [
+            "before the flush",
+            "after the flush",
+        ]
+        no_trace_shown(page)
+    finally:
+        server.stop()

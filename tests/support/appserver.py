@@ -138,6 +138,11 @@ class AppServer:
             except subprocess.TimeoutExpired:
                 self.kill()
 
+    def log_tail(self, lines: int = 60) -> str:
+        """The end of the server's log without access lines, for a failing test's report."""
+        text = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join([line for line in text if not line.startswith("INFO:     127.")][-lines:])
+
     def kill(self) -> None:
         """Crash it: SIGKILL to the whole process group (no cleanup runs)."""
         with contextlib.suppress(ProcessLookupError):
