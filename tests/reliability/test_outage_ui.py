@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis as redis_client
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.e2e import ui
@@ -182,8 +183,6 @@ def test_a_send_that_finds_the_tab_state_lost_is_posted_once_after_the_tab_resum
 ):
     """Redis loses every tab's server state (FLUSHALL; a restart without persistence
     does the same): Enter still posts the draft, exactly once, with no second Enter."""
-    import redis as redis_client  # noqa: PLC0415  (only this test talks to Redis itself)
-
     port, web_dir = built
     server = appserver.start_server(
         web_dir,
