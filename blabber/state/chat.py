@@ -231,9 +231,10 @@ def signed_in(handler: Callable | None = None, *, room: bool = False, replay: st
 
 def resume_or_log_in(replay: str = ""):
     """What a chat action answers a tab without a verified user: try its stored session first."""
+    resume: Any = ChatState.resume  # an event handler, called with its arguments below
     return rx.call_script(
         f"localStorage.getItem({json.dumps(SESSION_STORAGE_KEY)}) || ''",
-        callback=(lambda stored: ChatState.resume(stored, replay)) if replay else ChatState.resume,
+        callback=(lambda stored: resume(stored, replay)) if replay else resume,
     )
 
 
