@@ -19,6 +19,7 @@ import pytest
 from reflex_base.vars.base import Var
 
 from blabber.components import markdown
+from blabber.components.mention_markdown import MENTIONS_JS
 
 NODE = shutil.which("node")
 needs_node = pytest.mark.skipif(NODE is None, reason="Node.js not installed")
@@ -175,7 +176,7 @@ def test_the_parse_cache_renders_each_text_once_and_stays_bounded():
         "const ColorModeContext = null;"
         "const useContext = () => ({resolvedColorMode: mode});"
         "const ReactMarkdown = (props) => { calls += 1; return {rendered: props.children}; };"
-        f"{markdown.CACHE_JS}"
+        f"{MENTIONS_JS}{markdown.CACHE_JS}"
         "const a1 = CachedMarkdown({children: 'a'}), a2 = CachedMarkdown({children: 'a'});"
         "const same = a1 === a2 && calls === 1;"
         "mode = 'dark'; CachedMarkdown({children: 'a'}); const perMode = calls === 2;"
@@ -189,3 +190,25 @@ def test_the_parse_cache_renders_each_text_once_and_stays_bounded():
     assert got["same"] and got["perMode"]
     assert got["byCount"] == 500
     assert got["chars"] <= 400_000 and got["bySize"] < 101
+
+
+@needs_node
+def test_mentions_become_spans_of_text_and_mine_stands_out():
+    """The remark plugin on a parsed tree: text nodes only, the server's rule, no HTML."""
+    script = (
+        f"{MENTIONS_JS}"
+        "const tree = {type: 'root', children: [{type: 'paragraph', children: ["
+        " {type: 'text', value: 'hi @bob, @Alice. and @room; mail a@b.co <b>@zed</b>'},"
+        " {type: 'inlineCode', value: '@bob'},"
+        " {type: 'link', url: 'mailto:a@bob.io', children: [{type: 'text', value: 'x @bob'}]}]}]};"
+        "remarkMentions({me: 'alice'})(tree);"
+        "const out = tree.children[0].children.filter(n => n.type === 'mention')"
+        " .map(n => [n.children[0].value, n.data.hProperties.className.join(' ')]);"
+        "console.log(JSON.stringify(out));"
+    )
+    assert run_js(script) == [
+        ["@bob", "mention"],
+        ["@Alice", "mention mention-me"],
+        ["@room", "mention mention-me"],
+        ["@zed", "mention"],  # the <b> around it is text here, never HTML
+    ]

@@ -19,7 +19,8 @@ literally. What the parser does produce is narrowed further here:
 
 Newlines are kept as line breaks (``remark-breaks``) because a chat message is
 typed with Shift+Enter, and ``:shortcode:`` becomes its emoji (``remark-emoji``;
-code spans and blocks are left alone). Spacing is tight, as in a chat.
+code spans and blocks are left alone); ``@name`` and ``@room`` are highlighted,
+the reader's own name more (``mention_markdown.py``). Spacing is tight, as in a chat.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from reflex_base.utils.imports import ImportDict, ImportVar
 from reflex_base.vars.base import Var
 from reflex_components_core.el.elements.inline import A
 from reflex_components_markdown.markdown import Markdown
+
+from blabber.components.mention_markdown import MENTION_CSS, MENTIONS_JS
 
 # react-markdown 10 calls urlTransform(url, key, node) for every URL attribute
 # (href, src, cite, ...) and omits the attribute when it returns null.
@@ -107,6 +110,7 @@ MARKDOWN_CSS = {
     "& table": {"border_collapse": "collapse"},
     "& td, & th": {"border": f"1px solid {rx.color('gray', 6)}", "padding": "0.1em 0.5em"},
     f"& .{IMAGE_ALT_CLASS}": {"color": rx.color("gray", 11)},
+    **MENTION_CSS,
 }
 
 
@@ -164,19 +168,24 @@ COMPONENT_MAP = {
 }
 
 
-# Rendered messages by colour mode and text, newest last, so a row that React
-# mounts again (the message list's rows are keyed by position, and move when
-# the live window rolls over) costs a lookup, not a parse. Bounded by count
-# and by characters: at most a hundred maximum-size messages are held.
+# Rendered messages by colour mode, reader and text, newest last, so a row that
+# React mounts again (the message list's rows are keyed by position, and move
+# when the live window rolls over) costs a lookup, not a parse. Bounded by count
+# and by characters: at most a hundred maximum-size messages are held. The
+# mention plugin is added here, with the reader's name (``me``) as its option,
+# since that name is part of what the output depends on, like the colour mode.
 CACHE_JS = """
 const renderedMarkdown = new Map();
 let renderedMarkdownChars = 0;
 function CachedMarkdown(props) {
   const { resolvedColorMode } = useContext(ColorModeContext);
-  const key = resolvedColorMode + ":" + props.children;
+  const { me, ...options } = props;
+  const reader = typeof me === "string" ? me : "";
+  const key = resolvedColorMode + ":" + reader + ":" + props.children;
   let out = renderedMarkdown.get(key);
   if (out === undefined) {
-    out = ReactMarkdown(props);
+    const plugins = [...(options.remarkPlugins || []), [remarkMentions, { me: reader }]];
+    out = ReactMarkdown({ ...options, remarkPlugins: plugins });
     renderedMarkdownChars += key.length;
   } else {
     renderedMarkdown.delete(key);
@@ -213,16 +222,16 @@ class CachedMarkdown(Markdown):
         }
 
     def add_custom_code(self) -> list[str]:
-        """The cache and the component reading it."""
-        return [CACHE_JS]
+        """The mention plugin, the cache and the component reading it."""
+        return [MENTIONS_JS, CACHE_JS]
 
 
-def markdown_box(source: str | Var[str], **props) -> rx.Component:
+def markdown_box(source: str | Var[str], me: str | Var[str] = "", **props) -> rx.Component:
     """``source`` rendered as Markdown in a box; ``props`` style and name the box.
 
     What ``rx.markdown(use_raw=False, use_math=False, use_katex=False)`` builds:
     GitHub-flavoured Markdown and no HTML, math or image unwrapping, plus
-    line breaks and emoji.
+    line breaks, emoji and mentions (``me``, the reader, stands out).
     """
     inner = CachedMarkdown.create(
         source,
@@ -231,6 +240,7 @@ def markdown_box(source: str | Var[str], **props) -> rx.Component:
         rehype_plugins=[],
     )
     inner.custom_attrs["urlTransform"] = SAFE_URL
+    inner.custom_attrs["me"] = me
     return rx.box(inner, style=MARKDOWN_CSS, **props)
 
 
@@ -247,8 +257,11 @@ def _plain_text(source: Var[str], **props) -> rx.Component:
 # A React memo: a message is parsed again only when its text changes, not on
 # every state delta that re-renders the message list.
 @rx.memo
-def message_body(source: rx.Var[str]) -> rx.Component:
-    """A message's text, ``data-testid="message-body"``: Markdown, or plain when nested too deep."""
+def message_body(source: rx.Var[str], me: rx.Var[str]) -> rx.Component:
+    """A message's text, ``data-testid="message-body"``: Markdown, or plain when nested too deep.
+
+    ``me`` is the reader's username: a mention of it is highlighted more.
+    """
     too_deep = Var(
         _js_expr=f"/{TOO_DEEP}/m.test({source})",
         _var_type=bool,
@@ -257,5 +270,5 @@ def message_body(source: rx.Var[str]) -> rx.Component:
     return rx.cond(
         too_deep,
         _plain_text(source, data_testid="message-body"),
-        markdown_box(source, data_testid="message-body"),
+        markdown_box(source, me, data_testid="message-body"),
     )

@@ -227,7 +227,7 @@ def _body_and_mark(msg: rx.Var[MessageView]) -> rx.Component:
 
 
 def _body(msg: rx.Var[MessageView]) -> rx.Component:
-    return message_body(source=msg.body)
+    return message_body(source=msg.body, me=AuthState.username)
 
 
 def _actions(msg: rx.Var[MessageView]) -> rx.Component:
