@@ -227,9 +227,11 @@ api = Starlette(routes=[Route(routes.HEALTH, healthz)])
 app = rx.App(
     api_transformer=[api, SecurityHeaders],
     backend_exception_handler=backend_exception_handler,
-    # The message list's "Jump to latest (N new)" counter (assets/message_list.js).
+    # The message list's "Jump to latest (N new)" counter (assets/message_list.js)
+    # and the composer's @ suggestions (assets/mentions.js).
     head_components=[
         rx.script(src="/message_list.js", defer=True),
+        rx.script(src="/mentions.js", defer=True),
         # On a phone the on-screen keyboard shrinks the layout (not just the
         # visual viewport), so the composer at the bottom stays above it.
         rx.el.meta(

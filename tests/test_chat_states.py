@@ -19,6 +19,7 @@ from blabber.state.admin import AdminState
 from blabber.state.chat import ChatState
 from blabber.state.composer import ComposerState
 from blabber.state.live_events import states_needed
+from blabber.state.mention_suggestions import MentionSuggestionsState
 from blabber.state.message_actions import MessageActionsState
 from blabber.state.notifications import NotificationsState
 from blabber.state.people import PeopleState
@@ -34,6 +35,7 @@ FEATURES = (
     NotificationsState,
     PeopleState,
     AccountState,
+    MentionSuggestionsState,
 )
 # Handlers that need no signed-in caller: Reflex's own setter, closing a
 # banner or an editor, and the recovery that establishes the caller itself.
@@ -47,6 +49,7 @@ OPEN_TO_ANYONE = {
     "search_emoji",
     "unpick",
     "reset_picker",
+    "close_mentions",
 }
 
 

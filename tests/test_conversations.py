@@ -20,6 +20,7 @@ from blabber.realtime import events
 from blabber.services import (
     accounts,
     conversations,
+    mention_suggestions,
     mentions,
     messages,
     notification_levels,
@@ -314,3 +315,45 @@ def test_the_admin_may_keep_at_room_to_themself(session, people):
     assert by_alice.everyone and by_alice.user_ids == {people["bob"], people["carol"]}
     room_admin.set_everyone_mentions(session, people["alice"], room, False)
     assert mentions.resolve(session, room, people["bob"], "@room").everyone
+
+
+# -- the composer's @ suggestions and what the sender is told ------------------------
+def test_suggestions_are_the_members_whose_name_starts_with_what_was_typed(session, people):
+    room = rooms.join_room(session, people["alice"], "general").id  # alice: the admin
+    for name in ("bob", "carol"):
+        rooms.join_room(session, people[name], "general")
+    suggest = mention_suggestions.suggest
+    assert suggest(session, people["alice"], room, "") == ["room", "bob", "carol"]  # never me
+    assert suggest(session, people["alice"], room, "B") == ["bob"]  # any case
+    assert suggest(session, people["alice"], room, "ro") == ["room"]
+    assert suggest(session, people["alice"], room, "da") == []  # dave is not a member
+    for crafted in ("%", "_", "b%", "b ob", ["b"], None, "x" * 41):
+        assert suggest(session, people["alice"], room, crafted) == []  # LIKE is literal
+    with pytest.raises(NotAllowed):
+        suggest(session, people["dave"], room, "")  # who is in it is for members
+    room_admin.set_everyone_mentions(session, people["alice"], room, True)
+    assert suggest(session, people["bob"], room, "") == ["alice", "carol"]  # @room: admin's
+    assert suggest(session, people["alice"], room, "") == ["room", "bob", "carol"]
+    dm = conversations.open_direct(session, people["alice"], ["bob"])
+    assert suggest(session, people["alice"], dm.id, "") == ["bob"]  # no @room in a DM
+
+
+def test_the_sender_is_told_whom_a_mention_did_not_notify(session, people):
+    room = rooms.join_room(session, people["alice"], "general").id
+    rooms.join_room(session, people["bob"], "general")
+
+    def notice(author: str, body: str) -> str:
+        sent = messages.send_noting(
+            session, people[author], room, body, uuid.uuid4().hex, settings=ROOMY
+        )
+        return sent.notice
+
+    assert notice("alice", "@bob hi") == ""
+    assert notice("alice", "@dave hi") == "@dave is not a member here, so was not notified"
+    assert notice("alice", "@dave @eve @nobody") == (
+        "@dave and @eve are not members here, so were not notified"
+    )
+    room_admin.set_everyone_mentions(session, people["alice"], room, True)
+    assert notice("bob", "@room lunch") == (
+        "Only the room admin can mention @room here, so nobody was notified by it"
+    )

@@ -21,6 +21,7 @@ EXAMPLES: list[tuple[str, str]] = [
     ("Numbered list", "1. first\n2. second"),
     ("Link", "[link](https://example.com)"),
     ("Emoji", ":tada: :rocket: :+1:"),
+    ("Mention", "@username @room"),
 ]
 
 
@@ -59,8 +60,10 @@ def formatting_help() -> rx.Component:
                 align_items="baseline",
             ),
             rx.text(
-                "Enter sends, Shift+Enter starts a new line. HTML is shown as typed; "
-                "links open in a new tab; images show their description.",
+                "Enter sends, Shift+Enter starts a new line. Type @ to mention a member: "
+                "Up and Down choose, Enter or Tab inserts, Escape closes the list. "
+                "HTML is shown as typed; links open in a new tab; images show their "
+                "description.",
                 size="1",
                 color_scheme="gray",
                 margin_top="0.75em",

@@ -6,6 +6,11 @@ import reflex as rx
 
 from blabber.components.common import add_key_handlers, error_text
 from blabber.components.formatting_help import formatting_help
+from blabber.components.mention_suggestions import (
+    MENTION_LIST_CSS,
+    connect_script,
+    mention_suggestions,
+)
 from blabber.components.message_row import LIST_CSS, message_row
 from blabber.components.notifications_menu import notifications_menu
 from blabber.components.phone_drawers import phone_drawer_buttons
@@ -72,8 +77,10 @@ def _composer_box() -> rx.Component:
         # is briefly empty until ChatState.resume) keeps its draft.
         key=rx.State.router.url.path,
         aria_label="Message",
+        aria_autocomplete="list",  # the @ suggestions (components/mention_suggestions.py)
         enter_key_submit=True,
         on_change=ComposerState.typing.throttle(1500),
+        on_focus=connect_script(),
         rows="2",
         resize="vertical",
         width="100%",
@@ -237,7 +244,18 @@ def room_view() -> rx.Component:
                 error_text(NotificationsState.level_error, "level-error"),
                 error_text(MessageActionsState.action_error, "action-error"),
                 error_text(ComposerState.composer_error, "composer-error"),
+                rx.cond(
+                    ComposerState.composer_notice != "",
+                    rx.text(
+                        ComposerState.composer_notice,
+                        size="2",
+                        color_scheme="gray",
+                        data_testid="composer-notice",
+                        role="status",
+                    ),
+                ),
                 _replying_to(),
+                mention_suggestions(),
                 rx.hstack(
                     rx.el.input(type="hidden", name="client_id", value=ComposerState.draft_id),
                     _composer_box(),
@@ -251,6 +269,7 @@ def room_view() -> rx.Component:
             ),
             on_submit=ComposerState.send,
             reset_on_submit=False,
+            style=MENTION_LIST_CSS,
             width="100%",
             padding="0.5em 1em 1em",
         ),

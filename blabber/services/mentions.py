@@ -121,6 +121,23 @@ def _existing_names(session: Session, keys: list[str]) -> set[str]:
     return set(rows)
 
 
+def notice(mentions: Mentions) -> str:
+    """What the sender is told about names that notified nobody ("" when all went well)."""
+    parts = []
+    if mentions.not_members:
+        names = [f"@{name}" for name in mentions.not_members]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        one = len(names) == 1
+        parts.append(
+            f"{listed} {'is not a member' if one else 'are not members'} here, "
+            f"so {'was' if one else 'were'} not notified"
+        )
+    if mentions.everyone_refused:
+        parts.append("only the room admin can mention @room here, so nobody was notified by it")
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:]
+
+
 def record(session: Session, message_id: int, room_id: int, mentions: Mentions) -> None:
     """Store who a new message names, in its transaction (one multi-row insert)."""
     if mentions.user_ids:  # one multi-row INSERT, not one per row through the ORM

@@ -8,6 +8,7 @@ after commit, by the outbox.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 
@@ -68,6 +69,14 @@ def _check_rate(session: Session, user_id: int, settings: Settings) -> None:
         raise ServiceError("You are sending messages too fast; wait a few seconds")
 
 
+@dataclasses.dataclass(frozen=True)
+class Sent:
+    """A stored message, and what its sender is told about it (e.g. a stranger was named)."""
+
+    view: MessageView
+    notice: str = ""
+
+
 def send_message(
     session: Session,
     user_id: int,
@@ -78,10 +87,28 @@ def send_message(
     reply_to_id: int = 0,
     settings: Settings | None = None,
 ) -> MessageView:
-    """Store a message from a member and publish it after commit.
+    """Store a message from a member and publish it after commit (see :func:`send_noting`)."""
+    return send_noting(
+        session, user_id, room_id, body, client_id, reply_to_id=reply_to_id, settings=settings
+    ).view
+
+
+def send_noting(
+    session: Session,
+    user_id: int,
+    room_id: int,
+    body: str,
+    client_id: str,
+    *,
+    reply_to_id: int = 0,
+    settings: Settings | None = None,
+) -> Sent:
+    """Store a message from a member, publish it after commit, and say what the sender should know.
 
     ``reply_to_id`` names the message this one answers: a message of the
-    same room that is not deleted, else a clear refusal.
+    same room that is not deleted, else a clear refusal. A retry of a send
+    already stored (the same ``client_id``) returns that message, with no
+    notice: it was given the first time.
     """
     settings = settings or get_settings()
     if not isinstance(client_id, str) or not CLIENT_ID_RE.fullmatch(client_id):
@@ -92,7 +119,7 @@ def send_message(
     if existing is not None:
         if existing.room_id != room_id:
             raise ServiceError("Invalid message id; reload the page")
-        return view_of(session, existing)
+        return Sent(view_of(session, existing))
     _check_rate(session, user_id, settings)
     reply_to = _reply_target(session, room_id, reply_to_id)
     msg = Message(
@@ -114,7 +141,7 @@ def send_message(
         if existing is None:  # pragma: no cover
             raise
         session.commit()
-        return view_of(session, existing)
+        return Sent(view_of(session, existing))
     named = mentions.resolve(session, room_id, user_id, text)
     mentions.record(session, msg.id, room_id, named)  # type: ignore[arg-type]
     view = view_of(session, msg, new=True)
@@ -136,7 +163,7 @@ def send_message(
         ),
     )
     session.commit()
-    return view
+    return Sent(view, mentions.notice(named))
 
 
 def _reply_target(session: Session, room_id: int, reply_to_id: object) -> int | None:

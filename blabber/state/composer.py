@@ -31,6 +31,8 @@ class ComposerState(ChatState):
 
     draft_id: str = ""
     composer_error: str = ""
+    # What the last send should tell its sender (e.g. "@carol is not a member here, ...").
+    composer_notice: str = ""
     sending: bool = False
     # ``Reply``: the message the next send answers ("Replying to <author>").
     reply_to_id: int = 0
@@ -44,6 +46,7 @@ class ComposerState(ChatState):
 
     def _room_closed(self) -> None:
         self.composer_error = ""  # an error about another room's draft
+        self.composer_notice = ""
         self._set_reply(0, "", "")
 
     def _set_reply(self, message_id: int, author: str, excerpt: str) -> None:
@@ -76,6 +79,8 @@ class ComposerState(ChatState):
     async def send(self, me: Caller, form_data: dict):
         """Send the composer's text. The draft is kept unless the send succeeds."""
         self.composer_error = ""
+        if self.composer_notice:
+            self.composer_notice = ""
         body = str(form_data.get("body", "")) if isinstance(form_data, dict) else ""
         if not body.strip():
             return
@@ -86,11 +91,14 @@ class ComposerState(ChatState):
         self.sending = True
         yield  # the browser shows "Sending…" while the service runs
         mine = (me.user_id, me.room_id)
-        send = functools.partial(messages.send_message, reply_to_id=self.reply_to_id)
-        view = await self._call("composer_error", SEND_DOWN, send, *mine, body, client_id)
+        send = functools.partial(messages.send_noting, reply_to_id=self.reply_to_id)
+        sent = await self._call("composer_error", SEND_DOWN, send, *mine, body, client_id)
         self.sending = False
-        if view is FAILED:
+        if sent is FAILED:
             return  # the draft stays in the composer
+        view = sent.view
+        if sent.notice:
+            self.composer_notice = sent.notice
         try:
             await runtime().publish_local(view)
         except Exception:  # stored; the broker (or a reload) shows it

@@ -354,6 +354,23 @@ def test_replying_in_the_composer(room: Room, mode: Mode) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_mention_suggestions_open(room: Room, tag: str, mode: Mode) -> None:
+    room.open(room.alice)
+    box = ui.composer(room.alice)
+    box.fill("")
+    box.click()
+    box.press_sequentially("@b")
+    option = room.alice.get_by_role("option", name=f"@bob-{tag}", exact=True)
+    expect(option).to_have_attribute("aria-selected", "true")
+    try:
+        check(room.alice, mode, "the composer's @ suggestions", hover=option)
+    finally:
+        box.press("Escape")
+        box.fill("")
+        expect(option).to_have_count(0)
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_a_permalink_highlighted(room: Room, mode: Mode) -> None:
     room.open(room.alice)
     row = room.alice.locator(".message-row").filter(has=message(room.alice, "hello from bob"))
@@ -402,7 +419,7 @@ def conversation(room: Room, tag: str) -> str:
     expect(alice).to_have_url(re.compile(r"/dm/\d+$"))
     expect(alice.get_by_test_id("room-heading")).to_have_text(f"bob-{tag}")
     expect(ui.composer(alice)).to_have_attribute("placeholder", re.compile(f"^Message bob-{tag}"))
-    ui.send(alice, "a word in private")
+    ui.send(alice, f"a word in private for @bob-{tag}")  # a mention of the reader
     url = alice.url
     room.open(alice, room.paged)
     ui.send(alice, f"@erin-{tag} a mention for you")
@@ -417,6 +434,7 @@ def test_a_direct_conversation(room: Room, conversation: str, mode: Mode) -> Non
     if bob.url != conversation:
         bob.goto(conversation)
     ui.expect_message(bob, "a word in private")
+    expect(bob.locator(".mention-me")).to_have_count(1)
     entry = bob.get_by_test_id("direct-entry").first
     check(bob, mode, "a direct conversation, listed under Direct messages", hover=entry)
 

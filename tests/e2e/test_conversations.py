@@ -97,7 +97,21 @@ def _two_rooms(new_page, uniq):
 def test_a_mention_raises_a_badge_a_toast_and_the_title_count(new_page, uniq):
     a, b, alice, bob, ping, _quiet = _two_rooms(new_page, uniq)
     expect(b).to_have_title("Blabber")
-    ui.send(a, f"@{bob} can you look at this?")
+    # A types @ and the first letters of bob's name, and picks him from the suggestions.
+    box = ui.composer(a)
+    box.click()
+    box.press_sequentially(f"@{bob[:2]}")
+    suggestions = a.get_by_role("listbox", name="People to mention")
+    option = suggestions.get_by_role("option", name=f"@{bob}", exact=True)
+    expect(option).to_have_attribute("aria-selected", "true")
+    expect(box).to_have_attribute("aria-activedescendant", option.get_attribute("id") or "-")
+    box.press("Enter")  # inserts the name; it does not send
+    expect(box).to_have_value(f"@{bob} ")
+    expect(suggestions).to_have_count(0)
+    box.press_sequentially("can you look at this?")
+    box.press("Enter")
+    ui.expect_message(a, f"@{bob} can you look at this?")
+    expect(a.get_by_test_id("composer-notice")).to_have_count(0)
     entry = ui.sidebar_entry(b, ping)
     expect(entry.get_by_test_id("mention-badge")).to_have_text("@1")
     expect(entry.get_by_test_id("unread-badge")).to_have_text("1")
@@ -106,6 +120,13 @@ def test_a_mention_raises_a_badge_a_toast_and_the_title_count(new_page, uniq):
     # In the room, the mention is highlighted and the badges are gone.
     entry.click()
     ui.expect_message(b, "can you look at this?")
+    # Highlighted: strongly for the one it names, plainly for everyone else.
+    mine = ui.message(b, f"@{bob} can you look at this?").locator(".mention")
+    expect(mine).to_have_text(f"@{bob}")
+    expect(mine).to_have_class(re.compile(r"\bmention-me\b"))
+    theirs = ui.message(a, f"@{bob} can you look at this?").locator(".mention")
+    expect(theirs).to_have_text(f"@{bob}")
+    expect(theirs).not_to_have_class(re.compile(r"\bmention-me\b"))
     expect(ui.sidebar_entry(b, ping).get_by_test_id("mention-badge")).to_have_count(0)
     expect(b).to_have_title("Blabber")
 
@@ -150,3 +171,27 @@ def test_message_a_person_from_their_name_on_a_message(new_page, uniq):
     expect(b).to_have_url(re.compile(r"/dm/\d+$"))
     expect(b.get_by_test_id("room-heading")).to_have_text(alice)
     expect(direct_entry(a, bob)).to_be_visible()
+
+
+def test_mentioning_someone_outside_the_room_says_so_and_suggests_only_members(new_page, uniq):
+    _room, (a, _c), (_alice, carol) = people(new_page, uniq, "lonely", "alice", "carol")
+    box = ui.composer(a)
+    box.click()
+    box.press_sequentially(f"hello @{carol[:3]}")
+    expect(a.get_by_role("listbox", name="People to mention")).to_have_count(0)  # not a member
+    box.press_sequentially(carol[3:] + " and @")
+    everyone = a.get_by_role("option", name="@room", exact=True)  # only me here: just @room
+    expect(everyone).to_have_attribute("aria-selected", "true")
+    box.press("Escape")  # closes the list, keeps the text
+    expect(everyone).to_have_count(0)
+    expect(box).to_have_value(f"hello @{carol} and @")
+    box.press_sequentially("r")
+    everyone.click()  # a click inserts it too
+    expect(box).to_have_value(f"hello @{carol} and @room ")
+    box.press("Enter")
+    ui.expect_message(a, f"hello @{carol} and @room")
+    expect(a.get_by_test_id("composer-notice")).to_have_text(
+        f"@{carol} is not a member here, so was not notified"
+    )
+    ui.send(a, "a plain one")  # the next send clears it
+    expect(a.get_by_test_id("composer-notice")).to_have_count(0)

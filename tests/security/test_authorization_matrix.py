@@ -284,6 +284,16 @@ MATRIX: dict[tuple[str, str], Calls] = {
     ("PeopleState", "open_picked"): _no_args,
     ("PeopleState", "message_user"): _people("username"),
     ("PeopleState", "setvar"): _setvar("picked", "matches", "query"),
+    # The composer's @ suggestions: who is in the room, so members only.
+    ("MentionSuggestionsState", "suggest_mentions"): lambda c, _r: [
+        (f"/rooms/{c['room']}", {"prefix": ""}),
+        (f"/dm/{c['dm_id']}", {"prefix": c["carol"][:2]}),
+        (None, {"prefix": c["carol"][:2], "room_id": c["room_id"]}),
+        (None, {"prefix": ["x"]}),
+        (None, {"prefix": "x" * 100_000}),
+    ],
+    ("MentionSuggestionsState", "close_mentions"): _no_args,
+    ("MentionSuggestionsState", "setvar"): _setvar("mention_options", "room_name"),
     ("NotificationsState", "set_level"): _levels,
     ("NotificationsState", "setvar"): _setvar("level", "room_name"),
     # My account: real passwords (the fixture's) only from callers without a session.
