@@ -175,6 +175,14 @@ class Room(SQLModel, table=True):
     everyone_mentions_admin_only: bool = Field(
         default=False, sa_column_kwargs={"server_default": sa.false()}
     )
+    # A private room is not in the directory and cannot be joined by name:
+    # its ``name_key`` is a random ``~p…`` key (services.rooms.PRIVATE_KEY_PREFIX),
+    # so its name stays free for a public room, and typing the name gets the
+    # answer a name nobody uses gets. Its members bring people in (Add people).
+    is_private: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    add_people_admin_only: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa.false()}
+    )
 
 
 class Membership(SQLModel, table=True):

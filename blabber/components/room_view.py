@@ -161,10 +161,30 @@ def room_view() -> rx.Component:
             # it as such); the "#" is decoration.
             rx.cond(
                 ChatState.room_kind == "room",
-                rx.text("#", size="5", weight="bold", color_scheme="gray", aria_hidden="true"),
+                rx.cond(
+                    ChatState.room_private,
+                    rx.icon("lock", size=16, role="img", aria_label="Private room"),
+                    rx.text("#", size="5", weight="bold", color_scheme="gray", aria_hidden="true"),
+                ),
                 rx.icon("users", size=18, aria_hidden="true"),
             ),
-            rx.heading(ChatState.room_title, size="5", data_testid="room-heading", truncate=True),
+            rx.vstack(
+                rx.heading(
+                    ChatState.room_title, size="5", data_testid="room-heading", truncate=True
+                ),
+                rx.cond(
+                    ChatState.room_topic != "",
+                    rx.text(
+                        ChatState.room_topic,
+                        size="1",
+                        color_scheme="gray",
+                        truncate=True,
+                        data_testid="room-topic",
+                    ),
+                ),
+                spacing="0",
+                min_width="0",
+            ),
             rx.spacer(),
             phone_drawer_buttons(),
             notifications_menu(),

@@ -87,11 +87,22 @@ def _entry_color(entry) -> rx.Var:
 
 
 def _room_entry(room: rx.Var[RoomSummary]) -> rx.Component:
+    label = rx.hstack(
+        rx.cond(
+            room.private,
+            rx.icon("lock", size=12, role="img", aria_label="Private", flex_shrink="0"),
+            rx.text("#", aria_hidden="true"),
+        ),
+        rx.text(room.name, trim="both", truncate=True),
+        align="center",
+        spacing="1",
+        min_width="0",
+    )
     return _entry(
-        rx.text("# ", room.name, trim="both", truncate=True),
+        label,
         room,
-        "/rooms/" + room.name,
-        ChatState.room_name == room.name,
+        "/rooms/" + room.url_name,
+        ChatState.room_name == room.url_name,
         "room-entry",
     )
 

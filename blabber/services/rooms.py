@@ -8,6 +8,7 @@ member takes over. Every check runs in the same transaction as the change.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
@@ -38,6 +39,28 @@ from blabber.settings import Settings, get_settings
 
 ROOM_NAME_RE = re.compile(r"^[A-Za-z0-9 _\-]{1,40}$")
 NOT_A_MEMBER = "You are not a member of that room"
+NO_SUCH_ROOM = "No such room"
+# A private room's ``name_key``: this, then random hex. Room names have no
+# ``~`` and conversation keys are ``~`` + hex (no ``p``), so none can clash.
+PRIVATE_KEY_PREFIX = "~p"
+
+
+def url_name(room: Room) -> str:
+    """What names ``room`` in its URL: its name, or a private room's random key."""
+    return room.name_key if room.is_private else room.name
+
+
+def summary_of(room: Room, membership: Membership | None = None) -> RoomSummary:
+    """A sidebar entry for ``room`` (with my read mark and level when ``membership`` is given)."""
+    return RoomSummary(
+        id=room.id or 0,
+        name=room.name,
+        last_read_id=membership.last_read_message_id if membership else 0,
+        level=membership.notify_level if membership else "all",
+        url_name=url_name(room),
+        private=room.is_private,
+        topic=room.description or "",
+    )
 
 
 def normalize_room_name(name: str) -> str:
@@ -116,7 +139,7 @@ def _create_room(session: Session, user_id: int, name: str) -> Room:
     return room
 
 
-def _check_join_rate(session: Session, user_id: int, settings: Settings) -> None:
+def check_join_rate(session: Session, user_id: int, settings: Settings) -> None:
     """Raise when ``user_id`` joined ``join_max`` rooms within the window; else count this one.
 
     Until rooms can be private, knowing a room's name is enough to read all
@@ -137,10 +160,31 @@ def _check_join_rate(session: Session, user_id: int, settings: Settings) -> None
     session.add(JoinAttempt(user_id=user_id))
 
 
+def add_member(session: Session, room: Room, user: User, role: Role, by: str = "") -> Membership:
+    """Make ``user`` a member, caught up to now, with a system line; after commit, tell them."""
+    membership = Membership(
+        room_id=room.id,  # type: ignore[arg-type]
+        user_id=user.id,  # type: ignore[arg-type]
+        role=role.value,
+        last_read_message_id=_latest_message_id(session, room.id),  # type: ignore[arg-type]
+    )
+    session.add(membership)
+    session.flush()
+    line = f"{by} added {user.username}" if by else f"{user.username} joined"
+    msg = add_system_message(session, room.id, line)  # type: ignore[arg-type]
+    membership.last_read_message_id = msg.id  # type: ignore[assignment]
+    membership_changed(session, room.id, user.id)  # type: ignore[arg-type]
+    return membership
+
+
 def join_room(
     session: Session, user_id: int, name: str, *, settings: Settings | None = None
 ) -> RoomSummary:
-    """Join the room called ``name``, creating it (with me as admin) if new."""
+    """Join the public room called ``name``, creating it (with me as admin) if new.
+
+    A private room is never found by its name (its key is random), so a
+    private room's name gets exactly what an unused name gets.
+    """
     settings = settings or get_settings()
     clean = normalize_room_name(name)
     user = session.get(User, user_id)
@@ -148,8 +192,8 @@ def join_room(
         raise NotAllowed("Please log in again")
     room = find_room(session, clean)
     if room is not None and get_membership(session, user_id, room.id) is not None:  # type: ignore[arg-type]
-        return RoomSummary(id=room.id, name=room.name)  # type: ignore[arg-type]
-    _check_join_rate(session, user_id, settings)
+        return summary_of(room)
+    check_join_rate(session, user_id, settings)
     room = room or _create_room(session, user_id, clean)
     banned = session.exec(
         select(RoomBan.id).where(RoomBan.room_id == room.id, RoomBan.user_id == user_id)
@@ -175,12 +219,12 @@ def join_room(
             session.flush()
     except sa.exc.IntegrityError:
         session.commit()  # a concurrent join of the same user won; fine
-        return RoomSummary(id=room.id, name=room.name)  # type: ignore[arg-type]
+        return summary_of(room)
     msg = add_system_message(session, room.id, f"{user.username} joined")  # type: ignore[arg-type]
     membership.last_read_message_id = msg.id  # type: ignore[assignment]
     membership_changed(session, room.id, user_id)  # type: ignore[arg-type]
     session.commit()
-    return RoomSummary(id=room.id, name=room.name)  # type: ignore[arg-type]
+    return summary_of(room)
 
 
 def _latest_message_id(session: Session, room_id: int) -> int:
@@ -189,21 +233,29 @@ def _latest_message_id(session: Session, room_id: int) -> int:
 
 
 def room_for_member(session: Session, user_id: int, name: str) -> RoomSummary:
-    """Open a room by name; only members may, others get NotFound/NotAllowed."""
+    """Open a room by its URL name; only members may, others get NotFound/NotAllowed.
+
+    A private room's key opens it for its members; anyone else gets
+    NotFound, the answer for a room that does not exist (a public room's
+    non-member is told they are not a member, and may join).
+    """
+    if name.startswith(PRIVATE_KEY_PREFIX):
+        room = session.exec(
+            select(Room).where(Room.name_key == name, col(Room.is_private).is_(True))
+        ).first()
+        membership = get_membership(session, user_id, room.id) if room else None  # type: ignore[arg-type]
+        if room is None or membership is None:
+            raise NotFound(NO_SUCH_ROOM)
+        return summary_of(room, membership)
     try:
         clean = normalize_room_name(name)
     except ServiceError:  # a malformed URL (NUL, surrogates...) names no room
-        raise NotFound("No such room") from None
+        raise NotFound(NO_SUCH_ROOM) from None
     room = find_room(session, clean)
     if room is None:
-        raise NotFound("No such room")
+        raise NotFound(NO_SUCH_ROOM)
     membership = require_member(session, user_id, room.id)  # type: ignore[arg-type]
-    return RoomSummary(
-        id=room.id,  # type: ignore[arg-type]
-        name=room.name,
-        last_read_id=membership.last_read_message_id,
-        level=membership.notify_level,
-    )
+    return summary_of(room, membership)
 
 
 def unread_columns(user_id: int) -> tuple:
@@ -243,18 +295,18 @@ def list_my_rooms(session: Session, user_id: int) -> list[RoomSummary]:
     unread, mentioned = unread_columns(user_id)
     rows = session.exec(
         select(  # type: ignore[call-overload]  # sqlmodel types select() up to 4 columns
-            Room.id, Room.name, unread, mentioned, Membership.notify_level
+            Room, unread, mentioned, Membership.notify_level
         )
         .join(Membership, col(Membership.room_id) == Room.id)
         # Direct conversations are listed on their own (services.conversations).
         .where(Membership.user_id == user_id, Room.kind == RoomKind.ROOM.value)
-        .order_by(Room.name_key)
+        .order_by(func.lower(Room.name), col(Room.id))  # a private key sorts by nothing useful
     ).all()
     return [
-        RoomSummary(
-            id=r[0] or 0, name=r[1], unread=int(r[2] or 0), mentions=int(r[3] or 0), level=r[4]
+        dataclasses.replace(
+            summary_of(room), unread=int(unread or 0), mentions=int(mentions or 0), level=level
         )
-        for r in rows
+        for room, unread, mentions, level in rows
     ]
 
 

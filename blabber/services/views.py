@@ -106,6 +106,11 @@ class RoomSummary:
     last_read_id: int = 0  # my read mark: the newest message I have been shown
     mentions: int = 0  # of those unread, how many name me (the mention badge)
     level: str = "all"  # my notification level here (models.NotifyLevel)
+    # What ``/rooms/<url_name>`` says: the name of a public room, the random
+    # key of a private one (whose name may also be a public room's).
+    url_name: str = ""
+    private: bool = False
+    topic: str = ""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -57,6 +57,8 @@ class ChatState(rx.State):
     room_title: str = ""
     room_kind: str = "room"
     room_path: str = ""
+    room_topic: str = ""
+    room_private: bool = False
 
     _room_id: int = 0
     # A copy of the verified identity, refreshed by every action, so live
@@ -141,7 +143,7 @@ class ChatState(rx.State):
     async def _close_room(self) -> None:
         """Show no room: each feature state forgets what belonged to it (``_room_closed``)."""
         self._room_id, self.room_name, self.room_title, self.room_path = 0, "", "", ""
-        self.room_kind = "room"
+        self.room_kind, self.room_topic, self.room_private = "room", "", False
         for feature in ChatState.get_substates():
             state = await self.get_state(feature)
             assert isinstance(state, ChatState)

@@ -108,6 +108,7 @@ class RoomState(ChatState):
             return
         self._room_id, self.room_name, self.room_title = room.id, room.name, room.title
         self.room_kind, self.room_path = room.kind, room.path
+        self.room_topic, self.room_private = room.topic, room.private
         (await self.get_state(NotificationsState))._room_opened(room.level)
         sidebar.notice = ""  # e.g. an earlier "not a member" that no longer applies
         try:
@@ -138,12 +139,14 @@ class RoomState(ChatState):
             room = await db.run_in_session(rooms.room_for_member, user_id, name)
             return OpenedRoom(
                 room.id,
-                room.name,
+                room.url_name,  # the feed's key: a private room's name need not be unique
                 room.name,
                 "room",
-                routes.room_path(room.name),
+                routes.room_path(room.url_name),
                 room.last_read_id,
                 room.level,
+                room.topic,
+                room.private,
             )
         direct = await db.run_in_session(conversations.direct_for_member, user_id, direct_id)
         return OpenedRoom(
@@ -371,6 +374,8 @@ class OpenedRoom:
     path: str
     last_read_id: int
     level: str
+    topic: str = ""
+    private: bool = False
 
 
 def _first_unread(feed: RoomFeed, last_read: int) -> int:

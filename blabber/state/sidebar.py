@@ -69,7 +69,8 @@ class SidebarState(ChatState):
         room = await self._call("join_error", JOIN_DOWN, rooms.join_room, me.user_id, name)
         self.joining = False
         if room is not FAILED:
-            yield [rx.set_value("room_name_input", ""), rx.redirect(routes.room_path(room.name))]
+            path = routes.room_path(room.url_name)
+            yield [rx.set_value("room_name_input", ""), rx.redirect(path)]
 
     @rx.event
     def dismiss_notice(self):
@@ -96,7 +97,7 @@ class SidebarState(ChatState):
         listed, directs, online = await db.run_in_session(conversations.sidebar_lists, user_id, ttl)
         opened = self._room_id
         self.rooms = [
-            RoomSummary(r.id, r.name, 0, level=r.level) if r.id == opened else r for r in listed
+            dataclasses.replace(r, unread=0, mentions=0) if r.id == opened else r for r in listed
         ]
         self.directs = [
             dataclasses.replace(d, unread=0, mentions=0) if d.id == opened else d for d in directs
