@@ -24,6 +24,7 @@ from blabber.state.message_actions import MessageActionsState
 from blabber.state.notifications import NotificationsState
 from blabber.state.people import PeopleState
 from blabber.state.room import RoomState
+from blabber.state.room_directory import DirectoryState
 from blabber.state.sidebar import SidebarState
 
 FEATURES = (
@@ -36,6 +37,7 @@ FEATURES = (
     PeopleState,
     AccountState,
     MentionSuggestionsState,
+    DirectoryState,
 )
 # Handlers that need no signed-in caller: Reflex's own setter, closing a
 # banner or an editor, and the recovery that establishes the caller itself.
@@ -50,6 +52,8 @@ OPEN_TO_ANYONE = {
     "unpick",
     "reset_picker",
     "close_mentions",
+    "show_create",
+    "show_adding",
 }
 
 

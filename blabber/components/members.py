@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from blabber.components.common import error_text, icon_action_button
+from blabber.components.people_picker import add_people_dialog
 from blabber.services.views import BanView, MemberView
 from blabber.state.admin import AdminState
 from blabber.state.auth import AuthState
@@ -73,6 +74,20 @@ def _ban_row(ban: rx.Var[BanView]) -> rx.Component:
     )
 
 
+def _rule(label: str, checked: rx.Var[bool], on_change, test_id: str) -> rx.Component:
+    """One of the room admin's checkboxes, named by its label."""
+    return rx.el.label(
+        rx.hstack(
+            rx.checkbox(
+                checked=checked, on_change=on_change, data_testid=test_id, aria_label=label
+            ),
+            rx.text(label, size="2"),
+            align="center",
+            spacing="2",
+        ),
+    )
+
+
 def members_panel() -> rx.Component:
     """``Members`` with presence, and the admin's ``Banned`` list."""
     return rx.vstack(
@@ -104,21 +119,27 @@ def members_panel() -> rx.Component:
                 ),
             ),
         ),
+        rx.cond(
+            (ChatState.room_kind == "room") & (AdminState.is_admin | ~AdminState.add_admin_only),
+            add_people_dialog(),
+        ),
         error_text(AdminState.admin_error, "admin-error"),
         rx.cond(
             AdminState.is_admin & (ChatState.room_kind == "room"),
-            rx.el.label(
-                rx.hstack(
-                    rx.checkbox(
-                        checked=AdminState.everyone_admin_only,
-                        on_change=AdminState.set_everyone_mentions,
-                        data_testid="everyone-admin-only",
-                        aria_label="Only I can mention @room",
-                    ),
-                    rx.text("Only I can mention @room", size="2"),
-                    align="center",
-                    spacing="2",
+            rx.vstack(
+                _rule(
+                    "Only I can mention @room",
+                    AdminState.everyone_admin_only,
+                    AdminState.set_everyone_mentions,
+                    "everyone-admin-only",
                 ),
+                _rule(
+                    "Only I can add people",
+                    AdminState.add_admin_only,
+                    AdminState.set_add_people,
+                    "add-admin-only",
+                ),
+                spacing="1",
             ),
         ),
         rx.cond(

@@ -63,6 +63,48 @@ def _find_people_input() -> rx.Component:
     return box
 
 
+def _picker(description: str, action: rx.Component) -> rx.Component:
+    """Chips, ``Find people``, its matches, the error, then ``Cancel`` and ``action``."""
+    return rx.vstack(
+        rx.dialog.description(description, size="2", color_scheme="gray"),
+        rx.cond(
+            PeopleState.picked.length() > 0,
+            rx.flex(rx.foreach(PeopleState.picked, _chip), wrap="wrap", gap="2"),
+        ),
+        rx.form(
+            _find_people_input(),
+            on_submit=PeopleState.enter_in_search,
+            reset_on_submit=False,
+            width="100%",
+        ),
+        rx.cond(
+            PeopleState.matches.length() > 0,
+            rx.el.ul(
+                rx.foreach(PeopleState.matches, _match),
+                id="people-matches",
+                role="listbox",
+                aria_label="People",
+                padding="0",
+                margin="0",
+                width="100%",
+            ),
+            rx.cond(
+                PeopleState.query != "",
+                rx.text("Nobody by that name", size="2", color_scheme="gray"),
+            ),
+        ),
+        error_text(PeopleState.people_error, "people-error"),
+        rx.hstack(
+            rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+            action,
+            justify="end",
+            width="100%",
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
 def people_picker() -> rx.Component:
     """The ``New message`` button and its dialog."""
     return rx.dialog.root(
@@ -77,52 +119,49 @@ def people_picker() -> rx.Component:
         ),
         rx.dialog.content(
             rx.dialog.title("New message"),
-            rx.dialog.description(
-                "Pick one person, or several for a group (up to 8).", size="2", color_scheme="gray"
-            ),
-            rx.vstack(
-                rx.cond(
-                    PeopleState.picked.length() > 0,
-                    rx.flex(rx.foreach(PeopleState.picked, _chip), wrap="wrap", gap="2"),
+            _picker(
+                "Pick one person, or several for a group (up to 8).",
+                rx.button(
+                    "Open conversation",
+                    on_click=PeopleState.open_picked,
+                    loading=PeopleState.opening,
+                    disabled=PeopleState.picked.length() == 0,
                 ),
-                rx.form(
-                    _find_people_input(),
-                    on_submit=PeopleState.enter_in_search,
-                    reset_on_submit=False,
-                    width="100%",
-                ),
-                rx.cond(
-                    PeopleState.matches.length() > 0,
-                    rx.el.ul(
-                        rx.foreach(PeopleState.matches, _match),
-                        id="people-matches",
-                        role="listbox",
-                        aria_label="People",
-                        padding="0",
-                        margin="0",
-                        width="100%",
-                    ),
-                    rx.cond(
-                        PeopleState.query != "",
-                        rx.text("Nobody by that name", size="2", color_scheme="gray"),
-                    ),
-                ),
-                error_text(PeopleState.people_error, "people-error"),
-                rx.hstack(
-                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                    rx.button(
-                        "Open conversation",
-                        on_click=PeopleState.open_picked,
-                        loading=PeopleState.opening,
-                        disabled=PeopleState.picked.length() == 0,
-                    ),
-                    justify="end",
-                    width="100%",
-                ),
-                spacing="3",
-                width="100%",
             ),
             max_width="420px",
         ),
         on_open_change=PeopleState.reset_picker,
+    )
+
+
+def add_people_dialog() -> rx.Component:
+    """``Add people`` (Members panel): pick people, ``Add`` makes them members of this room.
+
+    Picking only fills the list; in ``Add people`` Enter with nothing typed
+    does not add (it would open a conversation): the ``Add`` button does.
+    """
+    return rx.dialog.root(
+        rx.dialog.trigger(
+            rx.button(
+                rx.icon("user-plus", size=14, aria_hidden="true"),
+                "Add people",
+                variant="soft",
+                size="1",
+            )
+        ),
+        rx.dialog.content(
+            rx.dialog.title("Add people"),
+            _picker(
+                "They become members and can read the whole history.",
+                rx.button(
+                    "Add",
+                    on_click=PeopleState.add_picked,
+                    loading=PeopleState.opening,
+                    disabled=PeopleState.picked.length() == 0,
+                ),
+            ),
+            max_width="420px",
+        ),
+        open=PeopleState.adding_open,
+        on_open_change=PeopleState.show_adding,
     )

@@ -7,6 +7,7 @@ import reflex as rx
 from blabber import routes
 from blabber.components.common import brand, color_mode_toggle, error_text
 from blabber.components.people_picker import people_picker
+from blabber.components.room_directory import browse_rooms, create_room
 from blabber.services.conversations import DirectSummary
 from blabber.services.views import RoomSummary
 from blabber.state.auth import AuthState
@@ -174,6 +175,7 @@ def sidebar() -> rx.Component:
             width="100%",
         ),
         error_text(SidebarState.join_error, "join-error"),
+        rx.hstack(browse_rooms(), create_room(), width="100%", spacing="2"),
         _section("Rooms"),
         rx.cond(
             SidebarState.rooms.length() > 0,

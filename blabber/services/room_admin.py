@@ -107,3 +107,25 @@ def everyone_mentions_admin_only(session: Session, room_id: int) -> bool:
     """The room's ``@room`` rule (for its admin's tools)."""
     room = session.get(Room, room_id)
     return bool(room and room.everyone_mentions_admin_only)
+
+
+def set_add_people_admin_only(
+    session: Session, admin_id: int, room_id: int, admin_only: object
+) -> bool:
+    """Whether only the admin may use ``Add people`` here; the admin's choice, stored."""
+    if not isinstance(admin_only, bool):
+        raise ServiceError("Choose on or off")
+    require_admin(session, admin_id, room_id)
+    room = session.get(Room, room_id)
+    if room is None:  # pragma: no cover - the membership above needs the room
+        raise NotFound("No such room")
+    room.add_people_admin_only = admin_only
+    session.add(room)
+    session.commit()
+    return admin_only
+
+
+def add_people_admin_only(session: Session, room_id: int) -> bool:
+    """The room's ``Add people`` rule (for its admin's tools)."""
+    room = session.get(Room, room_id)
+    return bool(room and room.add_people_admin_only)

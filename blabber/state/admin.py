@@ -27,10 +27,11 @@ class AdminState(ChatState):
     bans: list[BanView] = []
     admin_error: str = ""
     everyone_admin_only: bool = False  # only the admin may mention ``@room`` (their choice)
+    add_admin_only: bool = False  # only the admin may use ``Add people``
 
     def _room_closed(self) -> None:
         self.is_admin, self.bans, self.admin_error = False, [], ""
-        self.everyone_admin_only = False
+        self.everyone_admin_only = self.add_admin_only = False
 
     @rx.event
     @signed_in(room=True)
@@ -60,6 +61,22 @@ class AdminState(ChatState):
         if stored is not FAILED:
             self.everyone_admin_only = stored
 
+    @rx.event
+    @signed_in(room=True)
+    async def set_add_people(self, me: Caller, admin_only: bool):
+        """Admin: whether only they may add people to the open room."""
+        self.admin_error = ""
+        stored = await self._call(
+            "admin_error",
+            ADMIN_DOWN,
+            room_admin.set_add_people_admin_only,
+            me.user_id,
+            me.room_id,
+            admin_only,
+        )
+        if stored is not FAILED:
+            self.add_admin_only = stored
+
     async def _act(self, me: Caller, action, target: Any) -> None:
         self.admin_error = ""
         # A crafted payload may be anything: only a decimal id reaches int().
@@ -80,13 +97,18 @@ class AdminState(ChatState):
         """
         room_id = self._room_id
 
-        def load(session) -> tuple[bool, list[BanView], bool]:
+        def load(session) -> tuple[bool, list[BanView], tuple[bool, bool]]:
             membership = rooms.require_member(session, user_id, room_id)
             admin = membership.role == "admin"
             bans = room_admin.list_bans(session, user_id, room_id) if admin else []
-            return admin, bans, room_admin.everyone_mentions_admin_only(session, room_id)
+            rules = (
+                room_admin.everyone_mentions_admin_only(session, room_id),
+                room_admin.add_people_admin_only(session, room_id),
+            )
+            return admin, bans, rules
 
-        self.is_admin, self.bans, self.everyone_admin_only = await db.run_in_session(load)
+        self.is_admin, self.bans, rules = await db.run_in_session(load)
+        self.everyone_admin_only, self.add_admin_only = rules
         self._tell_hub_role()
 
     def _tell_hub_role(self) -> None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import reflex as rx
 
 from blabber import routes
-from blabber.services import conversations, people
+from blabber.services import add_people, conversations, people
 from blabber.state.chat import FAILED, Caller, ChatState, signed_in
 
 OPEN_DOWN = "Could not open the conversation right now; try again"
 SEARCH_DOWN = "Could not search people right now; try again"
+ADD_DOWN = "Could not add people right now; try again"
 MAX_PICKED = conversations.MAX_PEOPLE - 1  # me included in the limit
 
 
@@ -28,6 +29,8 @@ class PeopleState(ChatState):
     picked: list[str] = []
     people_error: str = ""
     opening: bool = False
+    # ``Add people`` (Members panel): its dialog, open until the people are added.
+    adding_open: bool = False
 
     def _room_closed(self) -> None:
         """Nothing: the picker is not about the open room."""
@@ -62,11 +65,12 @@ class PeopleState(ChatState):
     @rx.event
     @signed_in
     async def enter_in_search(self, me: Caller, form_data: dict):
-        """Enter in ``Find people``: pick the first match; with nothing typed, open."""
+        """Enter in ``Find people``: pick the first match; with nothing typed, open (or add)."""
         if self.matches:
             self._pick(self.matches[0])
         elif not self.query and self.picked:
-            async for update in self._open(me, list(self.picked)):
+            act = self._add(me) if self.adding_open else self._open(me, list(self.picked))
+            async for update in act:
                 yield update
 
     @rx.event
@@ -89,6 +93,37 @@ class PeopleState(ChatState):
             return
         async for update in self._open(me, names):
             yield update
+
+    @rx.event
+    def show_adding(self, open_: bool):
+        """``Add people`` opened or closed: start from nobody."""
+        self.adding_open = bool(open_)
+        self.query, self.matches, self.picked, self.people_error = "", [], [], ""
+
+    @rx.event
+    @signed_in(room=True)
+    async def add_picked(self, me: Caller):
+        """``Add`` in ``Add people``: the picked people become members of the open room."""
+        async for update in self._add(me):
+            yield update
+
+    async def _add(self, me: Caller):
+        names = list(self.picked) or self.matches[:1]
+        if not names or not me.room_id:
+            self.people_error = "Pick at least one person"
+            return
+        self.opening, self.people_error = True, ""
+        yield
+        added = await self._call(
+            "people_error", ADD_DOWN, add_people.add_people, me.user_id, me.room_id, names
+        )
+        self.opening = False
+        if added is FAILED:
+            return
+        self.adding_open = False
+        self.query, self.matches, self.picked = "", [], []
+        if added:
+            yield rx.toast.success("Added " + ", ".join(added))
 
     @rx.event
     @signed_in

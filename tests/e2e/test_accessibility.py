@@ -466,6 +466,52 @@ def test_the_new_message_picker_open(room: Room, tag: str, mode: Mode) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_browse_rooms_open(room: Room, tag: str, mode: Mode) -> None:
+    page = room.erin
+    page.get_by_role("button", name="Browse rooms").click()
+    page.get_by_placeholder("Filter rooms").fill(tag)
+    join = page.get_by_role("button", name=f"Join {room.name}")
+    expect(join).to_be_visible()
+    try:
+        check(page, mode, "Browse rooms with a match", hover=join)
+    finally:
+        page.keyboard.press("Escape")
+        expect(page.get_by_role("dialog")).to_have_count(0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_create_room_open_with_an_error(room: Room, mode: Mode) -> None:
+    page = room.erin
+    page.get_by_role("button", name="Create room").click()
+    dialog = page.get_by_role("dialog", name="Create room")
+    dialog.get_by_label("Name").fill(room.name)  # taken
+    dialog.get_by_role("switch", name="Private").focus()
+    dialog.get_by_role("button", name="Create").click()
+    expect(dialog.get_by_test_id("create-error")).to_contain_text("There is already a room")
+    try:
+        check(page, mode, "Create room with a refused name")
+    finally:
+        page.keyboard.press("Escape")
+        expect(page.get_by_role("dialog")).to_have_count(0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_add_people_open(room: Room, tag: str, mode: Mode) -> None:
+    page = room.alice
+    room.open(page)
+    page.get_by_role("button", name="Add people").click()
+    dialog = page.get_by_role("dialog", name="Add people")
+    dialog.get_by_placeholder("Find people").fill(f"erin-{tag}")
+    option = dialog.get_by_role("option", name=f"erin-{tag}")
+    expect(option).to_be_visible()
+    try:
+        check(page, mode, "Add people with a match", hover=option)
+    finally:
+        page.keyboard.press("Escape")
+        expect(page.get_by_role("dialog")).to_have_count(0)
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_the_notifications_menu_open(room: Room, mode: Mode) -> None:
     page = room.alice
     room.open(page)

@@ -76,6 +76,7 @@ ADMIN_ONLY = {
     ("AdminState", "kick"),
     ("AdminState", "unban"),
     ("AdminState", "set_everyone_mentions"),
+    ("AdminState", "set_add_people"),
     ("MessageActionsState", "start_edit"),
     ("MessageActionsState", "save_edit"),
     ("MessageActionsState", "delete_message"),
@@ -192,6 +193,32 @@ def _passwords(form: Callable[[str], dict]) -> Calls:
     return calls
 
 
+def _listed_ids(c: dict, role: str) -> list[Call]:
+    """A directory row's id: the public room's real one only for callers who may not join."""
+    calls: list[Call] = [
+        (None, {"room_id": -1}),
+        (None, {"room_id": [c["room_id"]]}),
+        (None, {"room_id": c["dm_id"]}),  # never listed
+        (None, {"room_id": str(c["room_id"])}),
+    ]
+    if role in (*NOT_SIGNED_IN, "kicked"):
+        calls.append((None, {"room_id": c["room_id"]}))
+    return calls
+
+
+def _create_forms(c: dict, role: str) -> list[Call]:
+    """``Create room``: a valid form only from callers without a session; others get bad ones."""
+    calls: list[Call] = [
+        (None, {"form_data": {"name": "bad~name"}}),
+        (None, {"form_data": {"name": c["room"]}}),  # taken
+        (None, {"form_data": {"name": uniq("wordy"), "topic": "x" * 300}}),
+        (None, {"form_data": "nonsense"}),
+    ]
+    if role in NOT_SIGNED_IN:
+        calls.append((None, {"form_data": {"name": uniq("mine"), "private": "on"}}))
+    return calls
+
+
 def _levels(c: dict, _r: str) -> list[Call]:
     """``Notifications`` for the room and the conversation, claimed by path and payload."""
     return [
@@ -285,6 +312,29 @@ MATRIX: dict[tuple[str, str], Calls] = {
     ("PeopleState", "message_user"): _people("username"),
     ("PeopleState", "setvar"): _setvar("picked", "matches", "query"),
     # The composer's @ suggestions: who is in the room, so members only.
+    # Browse rooms / Create room: listing and joining public rooms, and creating
+    # rooms, are for anyone signed in; they get crafted calls, the others real ones.
+    ("DirectoryState", "show_directory"): lambda _c, _r: [(None, {"open_": True})],
+    ("DirectoryState", "filter_directory"): lambda c, _r: [
+        (None, {"query": c["room"]}),
+        (None, {"query": ["x"]}),
+        (None, {"query": "x" * 100_000}),
+    ],
+    ("DirectoryState", "join_listed"): _listed_ids,
+    ("DirectoryState", "show_create"): lambda _c, _r: [(None, {"open_": True})],
+    ("DirectoryState", "create_room"): _create_forms,
+    ("DirectoryState", "setvar"): _setvar("listed", "directory_open", "room_name"),
+    # Add people: into the open room, for its members (and its admin's rule).
+    ("PeopleState", "show_adding"): lambda _c, _r: [(None, {"open_": True})],
+    ("PeopleState", "add_picked"): lambda c, _r: [
+        (f"/rooms/{c['room']}", {}),
+        (None, {"usernames": [c["carol"]], "room_id": c["room_id"]}),
+    ],
+    ("AdminState", "set_add_people"): lambda c, _r: [
+        (f"/rooms/{c['room']}", {"admin_only": True}),
+        (None, {"admin_only": True, "room_id": c["room_id"]}),
+        (None, {"admin_only": "yes"}),
+    ],
     ("MentionSuggestionsState", "suggest_mentions"): lambda c, _r: [
         (f"/rooms/{c['room']}", {"prefix": ""}),
         (f"/dm/{c['dm_id']}", {"prefix": c["carol"][:2]}),
