@@ -162,11 +162,13 @@ def test_the_admin_may_keep_adding_people_to_admins_and_bans_hold(session, peopl
     with pytest.raises(ServiceError, match="carol was removed"):
         add_people.add_people(session, people["bob"], room.id, ["dave", "carol"])
     assert rooms.get_membership(session, people["dave"], room.id) is None  # all or nothing
-    record = session.get(Room, room.id)
-    assert record is not None
-    record.add_people_admin_only = True
-    session.add(record)
-    session.commit()
+    with pytest.raises(NotAllowed, match="admin"):
+        room_admin.set_add_people_admin_only(session, people["bob"], room.id, True)
+    for crafted in ("yes", 1, None):
+        with pytest.raises(ServiceError, match="on or off"):
+            room_admin.set_add_people_admin_only(session, people["alice"], room.id, crafted)
+    assert not room_admin.add_people_admin_only(session, room.id)
+    assert room_admin.set_add_people_admin_only(session, people["alice"], room.id, True)
     with pytest.raises(NotAllowed, match="Only the room admin"):
         add_people.add_people(session, people["bob"], room.id, ["dave"])
     assert add_people.add_people(session, people["alice"], room.id, ["dave"]) == ["dave"]
