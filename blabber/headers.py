@@ -7,12 +7,19 @@ passes it to ``rx.App`` as an ``api_transformer``), so every HTTP response
 carries these headers whether or not nginx is in front (deploy/nginx.conf
 adds the same ones where a response lacks them, e.g. its own error pages):
 
-``X-Frame-Options: DENY`` and ``Content-Security-Policy: frame-ancestors 'none'``
+``Content-Security-Policy`` (``blabber/csp.py``, where each directive is explained)
+    Scripts only from this origin and the build's own inline scripts (by
+    hash), no plugins, no ``<base>``, connections only to this app, and
+    ``frame-ancestors 'none'``.
+``X-Frame-Options: DENY``
     No other site may show the app in a frame. A framed app can be overlaid
     with a decoy so that a signed-in admin's click lands on Kick
     (clickjacking). ``frame-ancestors`` is the standard; ``X-Frame-Options``
-    covers browsers that predate it. Only that CSP directive for now: a
-    strict script/style policy needs the frontend's inline code audited first.
+    covers browsers that predate it.
+``Permissions-Policy``
+    Camera, microphone, location, payment and the like are off for the app
+    and anything it might embed; full screen and clipboard writes (``Copy
+    link``) are for the app's own origin.
 ``X-Content-Type-Options: nosniff``
     The browser uses the declared content type and never sniffs one, so a
     response that is not a script or a stylesheet cannot be run as one.
@@ -33,6 +40,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from blabber import csp
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -41,18 +50,24 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-frame-options", b"DENY"),
-    (b"content-security-policy", b"frame-ancestors 'none'"),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"permissions-policy", csp.PERMISSIONS_POLICY.encode()),
 )
 
 
+def security_headers() -> tuple[tuple[bytes, bytes], ...]:
+    """:data:`SECURITY_HEADERS` and this process's Content-Security-Policy."""
+    return (*SECURITY_HEADERS, (b"content-security-policy", csp.app_policy().encode()))
+
+
 class SecurityHeaders:
-    """ASGI middleware adding :data:`SECURITY_HEADERS` to every HTTP response."""
+    """ASGI middleware adding :func:`security_headers` to every HTTP response."""
 
     def __init__(self, app: ASGIApp) -> None:
-        """Wrap ``app``."""
+        """Wrap ``app``; the policy is read on the first response (the build exists by then)."""
         self.app = app
+        self._headers: tuple[tuple[bytes, bytes], ...] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on; add the headers to an HTTP response's start."""
@@ -60,11 +75,15 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        if self._headers is None:
+            self._headers = security_headers()
+        ours = self._headers
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
                 present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+                headers.extend(h for h in ours if h[0] not in present)
                 message["headers"] = headers
             await send(message)
 

@@ -88,16 +88,16 @@ def _entry_color(entry) -> rx.Var:
 
 
 def _room_entry(room: rx.Var[RoomSummary]) -> rx.Component:
-    label = rx.hstack(
-        rx.cond(
-            room.private,
+    label = rx.cond(
+        room.private,
+        rx.hstack(
             rx.icon("lock", size=12, role="img", aria_label="Private", flex_shrink="0"),
-            rx.text("#", aria_hidden="true"),
+            rx.text(room.name, trim="both", truncate=True),
+            align="center",
+            spacing="1",
+            min_width="0",
         ),
-        rx.text(room.name, trim="both", truncate=True),
-        align="center",
-        spacing="1",
-        min_width="0",
+        rx.text("# ", room.name, trim="both", truncate=True),
     )
     return _entry(
         label,

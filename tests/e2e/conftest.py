@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwrig
 
 from tests.e2e.ui import TIMEOUT_MS
 from tests.support import appserver
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, watch_csp
 
 # The server runs with production defaults except cheap bcrypt (each sign-up
 # costs ~250 ms at cost 12 on a small CI box): what the tests pass is what ships.
@@ -85,13 +85,16 @@ def new_page(
     """Factory: a page in a new browser context (a separate person), closed after the test.
 
     Each page records JavaScript dialogs and page errors in ``page.dialogs``
-    / ``page.js_errors`` so tests can assert that user text never ran as code.
+    / ``page.js_errors`` so tests can assert that user text never ran as code,
+    and any Content-Security-Policy violation fails the test at teardown.
     """
     contexts = []
+    watched: list[list[str]] = []  # each context's CSP violations
 
     def make(**context_options) -> Page:
         context = browser.new_context(base_url=app_url, **context_options)
         context.set_default_timeout(TIMEOUT_MS)
+        watched.append(watch_csp(context))
         page = context.new_page()
         page.dialogs = []  # type: ignore[attr-defined]
         page.js_errors = []  # type: ignore[attr-defined]
@@ -124,6 +127,10 @@ def new_page(
             context.close()
         except Exception:  # already closed by the test (presence test does this)
             pass
+    # The pages run under the app's Content-Security-Policy: anything it blocked
+    # is a broken feature (or an injection), so it fails the test.
+    violations = [text for found in watched for text in found]
+    assert violations == [], f"Content-Security-Policy violations: {violations}"
 
 
 @pytest.fixture

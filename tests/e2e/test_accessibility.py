@@ -26,6 +26,7 @@ from blabber import routes
 from tests.e2e import ui
 from tests.e2e.ui import TIMEOUT_MS
 from tests.support import appserver, axe
+from tests.support.browser import watch_csp
 
 pytestmark = pytest.mark.e2e
 
@@ -69,6 +70,8 @@ def check(page: Page, mode: Mode, where: str, hover: Locator | None = None) -> N
     else:
         hover.hover()
     axe.assert_accessible(page, f"{where} ({mode} mode)")
+    violations = getattr(page, "csp_violations", [])
+    assert violations == [], f"Content-Security-Policy violations on {where}: {violations}"
 
 
 @dataclasses.dataclass
@@ -144,7 +147,9 @@ def person(browser: Browser, app_url: str, contexts: list[BrowserContext]):
         context = browser.new_context(base_url=app_url)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.csp_violations = watch_csp(context)  # type: ignore[attr-defined]
+        return page
 
     return make
 
