@@ -105,15 +105,61 @@ def placeholder_backend(
     )
 
 
-def render_nginx_conf(listen_port: int, log_dir: Path) -> str:
-    """deploy/nginx.conf with its container port and log directory swapped for the test's."""
+def render_nginx_conf(listen_port: int, log_dir: Path, tls: TLS | None = None) -> str:
+    """deploy/nginx.conf with its container port and log directory swapped for the test's.
+
+    With ``tls``, the file's commented-out HTTPS server block is switched on
+    too, on ``tls.port`` with the test's certificate: the block an operator
+    uncomments, tested as written.
+    """
     source = (PROJECT_ROOT / "deploy" / "nginx.conf").read_text()
     rendered = source.replace("    listen 80;", f"    listen 127.0.0.1:{listen_port};", 1)
     assert rendered != source, "deploy/nginx.conf no longer has `listen 80;`"
+    if tls is not None:
+        rendered += "\n" + _tls_block(source, tls)
     return rendered.replace("/var/log/nginx/", f"{log_dir}/")
 
 
-def nginx_prefix(tmp: Path, listen_port: int, upstreams: list[str]) -> Path:
+@dataclasses.dataclass(frozen=True)
+class TLS:
+    """Where the HTTPS block listens, and its certificate and key files."""
+
+    port: int
+    cert: Path
+    key: Path
+
+
+def self_signed_tls(tmp: Path, port: int) -> TLS:
+    """A throwaway certificate for localhost (openssl, from Debian)."""
+    cert, key = tmp / "cert.pem", tmp / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return TLS(port, cert, key)
+
+
+def _tls_block(source: str, tls: TLS) -> str:
+    """The commented ``server { listen 443 ssl; ... }`` block of nginx.conf, uncommented."""
+    lines = source.splitlines()
+    start = lines.index("# server {")
+    end = lines.index("# }", start)
+    block = "\n".join(
+        line[2:] if line.startswith("# ") else line[1:] for line in lines[start : end + 1]
+    )
+    replaced = (
+        block.replace("listen 443 ssl;", f"listen 127.0.0.1:{tls.port} ssl;")
+        # The image's nginx (1.27) has ``http2 on``; Debian's 1.22 here predates it.
+        .replace("    http2 on;\n", "")
+        .replace("/etc/nginx/certs/fullchain.pem", str(tls.cert))
+        .replace("/etc/nginx/certs/privkey.pem", str(tls.key))
+    )
+    assert str(tls.cert) in replaced and f":{tls.port} ssl" in replaced, "TLS block changed shape"
+    return replaced
+
+
+def nginx_prefix(tmp: Path, listen_port: int, upstreams: list[str], tls: TLS | None = None) -> Path:
     """An nginx prefix dir running deploy/nginx.conf against ``upstreams``; returns main conf.
 
     The main file supplies what the nginx image's own nginx.conf supplies in
@@ -128,7 +174,7 @@ def nginx_prefix(tmp: Path, listen_port: int, upstreams: list[str]) -> Path:
     servers = "\n".join(f"    server {u} max_fails=1 fail_timeout=5s;" for u in upstreams)
     upstream = f"upstream blabber_app {{\n    least_conn;\n{servers}\n}}\n"  # as upstream.conf
     (tmp / "blabber" / "upstream.conf").write_text(upstream)
-    (tmp / "blabber.conf").write_text(render_nginx_conf(listen_port, tmp / "logs"))
+    (tmp / "blabber.conf").write_text(render_nginx_conf(listen_port, tmp / "logs", tls))
     main = tmp / "nginx.conf"
     main.write_text(
         f"""
@@ -187,9 +233,9 @@ class Nginx:
                 self.proc.wait(timeout=10)
 
 
-def start_nginx(tmp: Path, listen_port: int, upstreams: list[str]) -> Nginx:
+def start_nginx(tmp: Path, listen_port: int, upstreams: list[str], tls: TLS | None = None) -> Nginx:
     """Run nginx with the project's config in the foreground; returns once it answers."""
-    conf = nginx_prefix(tmp, listen_port, upstreams)
+    conf = nginx_prefix(tmp, listen_port, upstreams, tls)
     checked = nginx_test(conf)
     assert checked.returncode == 0, checked.stderr
     proc = subprocess.Popen(

@@ -32,8 +32,10 @@ nothing here may depend on the token staying the same.
 
 from __future__ import annotations
 
+import http.client
 import re
 import secrets
+import ssl
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -47,7 +49,13 @@ from playwright.sync_api import Page, expect
 
 from blabber import db
 from tests.deploy import chat_ui
-from tests.deploy.conftest import PLACEHOLDER_ASSET, Nginx, placeholder_backend, start_nginx
+from tests.deploy.conftest import (
+    PLACEHOLDER_ASSET,
+    Nginx,
+    placeholder_backend,
+    self_signed_tls,
+    start_nginx,
+)
 from tests.security.test_headers import assert_security_headers, get
 from tests.support import appserver
 
@@ -86,6 +94,32 @@ def test_security_headers_through_nginx(proxy, path: str, status: int) -> None:
     resp, _ = get(nginx.port, path)
     assert resp.status == status
     assert_security_headers(resp)  # exactly once each: the app's and nginx's never both
+
+
+def test_the_https_block_adds_hsts_and_keeps_every_header(tmp_path: Path) -> None:
+    """deploy/nginx.conf's commented HTTPS block, switched on as an operator would:
+    Strict-Transport-Security on every answer, and the app's headers once each."""
+    port, tls_port = appserver.free_port(), appserver.free_port()
+    server = placeholder_backend(tmp_path, "tls-placeholder", public_port=port)
+    tls = self_signed_tls(tmp_path, tls_port)
+    nginx = start_nginx(tmp_path / "nginx", port, [server.url[7:]], tls)
+    try:
+        insecure = ssl.create_default_context()
+        insecure.check_hostname, insecure.verify_mode = False, ssl.CERT_NONE  # self-signed
+        for path, status in (("/", 200), (PLACEHOLDER_ASSET, 200), ("/healthz", 404)):
+            conn = http.client.HTTPSConnection("127.0.0.1", tls_port, timeout=10, context=insecure)
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            resp.read()
+            conn.close()
+            assert resp.status == status
+            assert resp.headers.get_all("Strict-Transport-Security") == ["max-age=63072000"]
+            assert_security_headers(resp)
+        plain, _ = get(nginx.port, "/")
+        assert plain.headers.get("Strict-Transport-Security") is None  # never over plain HTTP
+    finally:
+        nginx.stop()
+        server.stop()
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/healthz?probe=1", "/_health", "//healthz"])
