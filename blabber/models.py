@@ -185,6 +185,20 @@ class Room(SQLModel, table=True):
     )
 
 
+class RoomAlias(SQLModel, table=True):
+    """A public name a room had (renamed, or made private): old links lead to it.
+
+    Only members are led on (``rooms.room_for_member``); anyone else gets
+    the answer a missing room gets. A new room taking the name drops it.
+    """
+
+    __tablename__ = "room_aliases"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name_key: str = Field(max_length=40, unique=True)
+    room_id: int = Field(foreign_key="rooms.id", index=True)
+
+
 class Membership(SQLModel, table=True):
     """A user's place in a room, with their role and read position."""
 

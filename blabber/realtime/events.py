@@ -22,6 +22,9 @@ TYPING = "typing"
 SESSION_REVOKED = "session.revoked"
 # A name shown on messages changed (an account deleted): ``data["room_ids"]`` hold rows of it.
 USER_RENAMED = "user.renamed"
+# A room's name, URL, topic or privacy changed, or it was deleted (``data["deleted"]``):
+# every member's sidebar, and the tabs showing it, follow (services.room_settings).
+ROOM_CHANGED = "room.changed"
 
 # Made inside one worker, never published: what its hub and feeds hand to tabs.
 RESYNC = "hub.resync"  # the broker came back: feeds and tabs catch up from the database

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from blabber.models import Role, Room, User
 from blabber.services.errors import NotAllowed, ServiceError
+from blabber.services.room_aliases import drop_alias
 from blabber.services.rooms import (
     PRIVATE_KEY_PREFIX,
     add_member,
@@ -64,6 +65,8 @@ def create_room(
         )
     check_join_rate(session, user_id, settings)
     key = PRIVATE_KEY_PREFIX + secrets.token_hex(15) if private else clean.lower()
+    if not private:
+        drop_alias(session, key)
     room = Room(
         name=clean, name_key=key, created_by=user_id, is_private=private, description=description
     )

@@ -33,6 +33,7 @@ from blabber.realtime import events
 from blabber.services.errors import NotAllowed, NotFound, ServiceError
 from blabber.services.message_views import views_of
 from blabber.services.outbox import publish_on_commit
+from blabber.services.room_aliases import drop_alias, room_of_alias
 from blabber.services.room_order import next_change
 from blabber.services.views import MemberView, RoomSummary
 from blabber.settings import Settings, get_settings
@@ -125,6 +126,7 @@ def membership_changed(session: Session, room_id: int, user_id: int) -> None:
 
 
 def _create_room(session: Session, user_id: int, name: str) -> Room:
+    drop_alias(session, name.lower())
     room = Room(name=name, name_key=name.lower(), created_by=user_id)
     try:
         with session.begin_nested():
@@ -252,8 +254,10 @@ def room_for_member(session: Session, user_id: int, name: str) -> RoomSummary:
     except ServiceError:  # a malformed URL (NUL, surrogates...) names no room
         raise NotFound(NO_SUCH_ROOM) from None
     room = find_room(session, clean)
-    if room is None:
-        raise NotFound(NO_SUCH_ROOM)
+    if room is None:  # an old name leads members on (to url_name); others: no such room
+        room = room_of_alias(session, clean.lower())
+        if room is None or get_membership(session, user_id, room.id) is None:  # type: ignore[arg-type]
+            raise NotFound(NO_SUCH_ROOM)
     membership = require_member(session, user_id, room.id)  # type: ignore[arg-type]
     return summary_of(room, membership)
 
