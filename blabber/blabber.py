@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
@@ -18,7 +19,7 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from blabber import db, routes
+from blabber import csp, db, routes
 from blabber.components.common import APP_STYLE
 from blabber.headers import SecurityHeaders
 from blabber.heap import freeze_startup_heap
@@ -220,12 +221,29 @@ async def run_realtime(app: rx.App) -> None:
         set_runtime(None)
 
 
+@functools.cache
+def content_security_policy() -> str:
+    """This process's Content-Security-Policy (``blabber/csp.py``), read once.
+
+    It hashes the build's inline scripts and names the allowed origins'
+    websockets; SecurityHeaders asks for it on the first response.
+    """
+    from reflex.utils import prerequisites
+    from reflex_base import constants
+
+    client_dir = prerequisites.get_web_dir() / constants.Dirs.STATIC
+    return csp.content_security_policy(
+        csp.inline_script_hashes(client_dir),
+        csp.websocket_origins(get_settings().allowed_origins),
+    )
+
+
 _check_and_log_start()
 api = Starlette(routes=[Route(routes.HEALTH, healthz)])
 # Applied in order: Reflex mounts its app (pages, static files, /_event) under
 # `api`, then SecurityHeaders wraps the lot, so every HTTP response has them.
 app = rx.App(
-    api_transformer=[api, SecurityHeaders],
+    api_transformer=[api, functools.partial(SecurityHeaders, policy=content_security_policy)],
     backend_exception_handler=backend_exception_handler,
     # The message list's "Jump to latest (N new)" counter (assets/message_list.js)
     # and the composer's @ suggestions (assets/mentions.js).

@@ -29,7 +29,6 @@ What the policy allows, and why nothing more:
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import re
 from collections.abc import Iterable
@@ -96,17 +95,3 @@ def content_security_policy(script_hashes: Iterable[str], sockets: Iterable[str]
         "form-action": ["'self'"],
     }
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
-
-
-@functools.cache
-def app_policy() -> str:
-    """The policy for this process: its build's hashes and its allowed origins (read once)."""
-    from reflex.utils import prerequisites
-    from reflex_base import constants
-
-    from blabber.settings import get_settings
-
-    client_dir = prerequisites.get_web_dir() / constants.Dirs.STATIC
-    return content_security_policy(
-        inline_script_hashes(client_dir), websocket_origins(get_settings().allowed_origins)
-    )

@@ -56,17 +56,22 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 
 
-def security_headers() -> tuple[tuple[bytes, bytes], ...]:
-    """:data:`SECURITY_HEADERS` and this process's Content-Security-Policy."""
-    return (*SECURITY_HEADERS, (b"content-security-policy", csp.app_policy().encode()))
+# Without the build's hashes (no policy source given): no inline script at all.
+STRICTEST_POLICY = csp.content_security_policy((), ())
 
 
 class SecurityHeaders:
-    """ASGI middleware adding :func:`security_headers` to every HTTP response."""
+    """ASGI middleware adding :data:`SECURITY_HEADERS` and the CSP to every HTTP response.
 
-    def __init__(self, app: ASGIApp) -> None:
-        """Wrap ``app``; the policy is read on the first response (the build exists by then)."""
+    ``policy`` makes the Content-Security-Policy; it is called on the first
+    response, when the frontend build it reads exists (``blabber.blabber``
+    passes one that hashes the build's inline scripts).
+    """
+
+    def __init__(self, app: ASGIApp, policy: Callable[[], str] = lambda: STRICTEST_POLICY) -> None:
+        """Wrap ``app``."""
         self.app = app
+        self.policy = policy
         self._headers: tuple[tuple[bytes, bytes], ...] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -76,7 +81,8 @@ class SecurityHeaders:
             return
 
         if self._headers is None:
-            self._headers = security_headers()
+            policy = (b"content-security-policy", self.policy().encode())
+            self._headers = (*SECURITY_HEADERS, policy)
         ours = self._headers
 
         async def send_with_headers(message: Message) -> None:

@@ -25,6 +25,7 @@ from blabber.state.notifications import NotificationsState
 from blabber.state.people import PeopleState
 from blabber.state.room import RoomState
 from blabber.state.room_directory import DirectoryState
+from blabber.state.room_settings import RoomSettingsState
 from blabber.state.sidebar import SidebarState
 
 FEATURES = (
@@ -38,6 +39,7 @@ FEATURES = (
     AccountState,
     MentionSuggestionsState,
     DirectoryState,
+    RoomSettingsState,
 )
 # Handlers that need no signed-in caller: Reflex's own setter, closing a
 # banner or an editor, and the recovery that establishes the caller itself.
@@ -54,6 +56,8 @@ OPEN_TO_ANYONE = {
     "close_mentions",
     "show_create",
     "show_adding",
+    "show_settings",
+    "ask_delete",
 }
 
 

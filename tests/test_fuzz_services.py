@@ -31,6 +31,7 @@ from blabber.models import (
     Message,
     Reaction,
     Room,
+    RoomAlias,
     SignupAttempt,
     User,
 )
@@ -121,6 +122,7 @@ def counts(session: Session) -> dict[str, int]:
             Message,
             Reaction,
             Mention,
+            RoomAlias,
         )
     }
 
@@ -269,6 +271,7 @@ def test_models_cover_every_table():
         "messages",
         "reactions",
         "mentions",
+        "room_aliases",
     }
     assert {t.name for t in SQLModel.metadata.sorted_tables} - counted == {
         "room_bans",

@@ -44,7 +44,8 @@ LAYERS: list[tuple[str, int]] = [
     ("blabber.settings", 10),
     ("blabber.routes", 10),
     ("blabber.heap", 10),  # process tuning for server workers: imports nothing of blabber
-    ("blabber.headers", 10),  # ASGI security-headers middleware: imports nothing of blabber
+    ("blabber.headers", 10),  # ASGI security-headers middleware: imports only blabber.csp
+    ("blabber.csp", 10),  # the policy's text from a build's hashes: imports nothing of blabber
     # Packages themselves (their __init__ holds only a docstring).
     ("blabber.realtime", 0),
     ("blabber", 0),

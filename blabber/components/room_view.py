@@ -14,7 +14,9 @@ from blabber.components.mention_suggestions import (
 from blabber.components.message_row import LIST_CSS, message_row
 from blabber.components.notifications_menu import notifications_menu
 from blabber.components.phone_drawers import phone_drawer_buttons
+from blabber.components.room_settings import room_settings_dialog
 from blabber.services.views import MessageView
+from blabber.state.admin import AdminState
 from blabber.state.chat import ChatState
 from blabber.state.composer import ComposerState
 from blabber.state.feed import FeedState
@@ -187,6 +189,7 @@ def room_view() -> rx.Component:
             ),
             rx.spacer(),
             phone_drawer_buttons(),
+            rx.cond(AdminState.is_admin & (ChatState.room_kind == "room"), room_settings_dialog()),
             notifications_menu(),
             # A conversation's people are fixed: there is no leaving it.
             rx.cond(

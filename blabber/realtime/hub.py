@@ -222,6 +222,8 @@ class Hub:
                 for t in room_tabs
                 if self.tabs[t].viewing_room == event.room_id and self.tabs[t].is_admin
             }
+        if event.type == ev.ROOM_CHANGED:  # every member's sidebar; its viewers follow it
+            return set(room_tabs)
         if event.type == ev.PRESENCE_CHANGED:  # the sidebar's dots of direct conversations
             changed = {c.get("user_id") for c in event.data.get("changes", [])}
             return {t for t, tab in self.tabs.items() if tab.contacts & changed}

@@ -178,6 +178,12 @@ class RoomFeeds:
                         self._refresh_members_soon(rid)
             elif event.type == ev.MEMBERSHIP_CHANGED and room_id in self.feeds:
                 self._refresh_members_soon(room_id)
+            elif event.type == ev.ROOM_CHANGED and room_id in self.feeds:
+                if event.data.get("deleted"):
+                    self.feeds.pop(room_id, None)  # its viewers are sent away (live_events)
+                    self._loads.pop(room_id, None)
+                else:  # the key its viewers reopen it under (renamed, or made private)
+                    await self._rename(room_id, str(event.data.get("url_name", "")))
             elif event.type == ev.USER_RENAMED:  # their name in the rows this worker holds
                 for rid in event.data.get("room_ids", []):
                     if rid in self.feeds:
@@ -200,6 +206,18 @@ class RoomFeeds:
             return
         for start in range(0, len(views), feed.window):
             await self._publish_chunk(feed, views[start : start + feed.window])
+
+    async def _rename(self, room_id: int, key: str) -> None:
+        """The feed's key changed (renamed, made private): tell its viewers' feed state.
+
+        Their sockets stay in the feed, so reopening the room under its new
+        URL sends no snapshot; this keeps what they show keyed right.
+        """
+        feed = self.feeds[room_id]
+        async with self.lock(room_id):
+            if feed.room_name != key:
+                feed.room_name = key
+                await self.transport.send_feed({"room": key}, to=feed_room(room_id))
 
     async def _publish_change(self, room_id: int, view: dict[str, Any]) -> None:
         """Replace a message's row with its newer version and send only what changed."""

@@ -77,6 +77,8 @@ async def apply_live_events(chat: ChatState, batch: list[ev.Event]) -> list:
             out += await _removed(chat, event, user_id)
         elif event.type == ev.MEMBERSHIP_CHANGED:
             out += await _membership_changed(chat, event, user_id)
+        elif event.type == ev.ROOM_CHANGED:
+            out += await _room_changed(chat, event, user_id)
         elif event.type == ev.MESSAGE_CHANGED and event.room_id == chat._room_id:
             (await chat.get_state(RoomState))._apply_change(event.data)
         elif event.type == ev.FEED_TRIMMED and event.room_id == chat._room_id:
@@ -129,6 +131,30 @@ async def _membership_changed(chat: ChatState, event: ev.Event, user_id: int) ->
         except NotAllowed:
             await chat._close_room()
             out.append(rx.redirect(routes.HOME))
+    chat._tell_hub_view(user_id, sidebar._room_ids())
+    return out
+
+
+async def _room_changed(chat: ChatState, event: ev.Event, user_id: int) -> list:
+    """A room of mine was renamed, re-topicked, made public/private, or deleted."""
+    sidebar = await chat.get_state(SidebarState)
+    data = event.data
+    out: list = []
+    if data.get("deleted"):
+        sidebar._drop_room(event.room_id or 0, f"{data.get('room_name', '')} was deleted")
+        if event.room_id == chat._room_id:
+            await chat._close_room()
+            out.append(rx.redirect(routes.HOME))
+    else:
+        await sidebar._refresh_rooms(user_id)
+        if event.room_id == chat._room_id:
+            path = routes.room_path(str(data.get("url_name", "")))
+            if path != chat.room_path:  # a new URL: reopen the room there
+                out.append(rx.redirect(path))
+            else:
+                chat.room_title = str(data.get("room_name", chat.room_title))
+                chat.room_topic = str(data.get("topic", ""))
+                chat.room_private = bool(data.get("private"))
     chat._tell_hub_view(user_id, sidebar._room_ids())
     return out
 

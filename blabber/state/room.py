@@ -10,7 +10,6 @@ how far back it has paged (``show_from_id`` within the feed, then
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import urllib.parse
 
@@ -36,6 +35,7 @@ from blabber.state.chat import (
 from blabber.state.composer import ComposerState
 from blabber.state.feed import FeedState
 from blabber.state.notifications import NotificationsState
+from blabber.state.room_lookup import look_up, not_a_member_notice
 from blabber.state.sidebar import SidebarState
 
 log = logging.getLogger(__name__)
@@ -95,16 +95,21 @@ class RoomState(ChatState):
         yield
         sidebar = await self.get_state(SidebarState)
         try:
-            room = await self._look_up(me.user_id, name, direct_id)
+            room = await look_up(me.user_id, name, direct_id)
         except (NotFound, NotAllowed):
             self.loading_room = False
-            notice = _not_a_member_notice(name) if direct_id is None else conversations.NOT_FOUND
+            notice = not_a_member_notice(name) if direct_id is None else conversations.NOT_FOUND
             await sidebar._show_no_room(me.user_id, notice)
             yield rx.redirect(routes.HOME)
             return
         except Exception:  # database down: say so, keep the tab usable
             self.loading_room = False
             sidebar.notice = OPEN_DOWN
+            return
+        if direct_id is None and room.name.lower() != name.lower():
+            # An old name of a renamed (or now private) room: go to where it lives.
+            self.loading_room = False
+            yield rx.redirect(room.path)
             return
         self._room_id, self.room_name, self.room_title = room.id, room.name, room.title
         self.room_kind, self.room_path = room.kind, room.path
@@ -132,32 +137,6 @@ class RoomState(ChatState):
             yield scroll_to_message(self.highlight_id)
         if self._room_id and (replay := take_replay_send(self)) is not None:
             yield replay  # the send that found this tab's state lost (ChatState.resume)
-
-    async def _look_up(self, user_id: int, name: str, direct_id: int | None) -> OpenedRoom:
-        """The room or conversation the URL names, if I am in it (NotFound/NotAllowed else)."""
-        if direct_id is None:
-            room = await db.run_in_session(rooms.room_for_member, user_id, name)
-            return OpenedRoom(
-                room.id,
-                room.url_name,  # the feed's key: a private room's name need not be unique
-                room.name,
-                "room",
-                routes.room_path(room.url_name),
-                room.last_read_id,
-                room.level,
-                room.topic,
-                room.private,
-            )
-        direct = await db.run_in_session(conversations.direct_for_member, user_id, direct_id)
-        return OpenedRoom(
-            direct.id,
-            direct.name,
-            direct.title,
-            "direct",
-            routes.direct_path(direct.id),
-            direct.last_read_id,
-            direct.level,
-        )
 
     async def _load_room(self, user_id: int, sidebar: SidebarState, last_read: int) -> None:
         feed = await runtime().open_feed(self._room_id, self.room_name)
@@ -363,37 +342,9 @@ class RoomState(ChatState):
             hub.set_history(self._token(), history=bool(paging.messages), paged=paging.paged)
 
 
-@dataclasses.dataclass(frozen=True)
-class OpenedRoom:
-    """What opening a room or a conversation sets: see ``ChatState``'s room vars."""
-
-    id: int
-    name: str
-    title: str
-    kind: str
-    path: str
-    last_read_id: int
-    level: str
-    topic: str = ""
-    private: bool = False
-
-
 def _first_unread(feed: RoomFeed, last_read: int) -> int:
     """The first feed message after my read mark; 0 if none, or if it is older than the feed."""
     ids = feed.ids()
     if not ids or last_read >= ids[-1] or (last_read < ids[0] - 1 and feed.has_older):
         return 0
     return next(i for i in ids if i > last_read)
-
-
-def _not_a_member_notice(name: str) -> str:
-    """The answer to opening a room one is not in; echoes the name only if it is a room name.
-
-    The name comes from the URL, which anyone can craft: text that could not
-    be a room name is not repeated in the app's own voice.
-    """
-    try:
-        clean = rooms.normalize_room_name(name)
-    except ServiceError:
-        return "You are not a member of that room. Join it by name first."
-    return f"You are not a member of {clean}. Join it by name first."

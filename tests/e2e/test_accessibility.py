@@ -517,6 +517,25 @@ def test_add_people_open(room: Room, tag: str, mode: Mode) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_room_settings_open_and_its_delete_confirmation(room: Room, mode: Mode) -> None:
+    page = room.alice
+    room.open(page)
+    page.get_by_role("button", name="Room settings").click()
+    dialog = page.get_by_role("dialog", name="Room settings")
+    expect(dialog.get_by_label("Name", exact=True)).to_have_value(room.name)
+    dialog.get_by_label("Topic").fill("Not saved")  # axe measures a field's text, not a hint
+    try:
+        check(page, mode, "Room settings", hover=dialog.get_by_role("button", name="Save"))
+        dialog.get_by_role("button", name="Delete room").click()
+        expect(dialog.get_by_test_id("delete-room-confirmation")).to_be_visible()
+        check(page, mode, "the Delete room confirmation")
+        dialog.get_by_role("button", name="Keep the room").click()
+    finally:
+        page.keyboard.press("Escape")
+        expect(page.get_by_role("dialog")).to_have_count(0)
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_the_notifications_menu_open(room: Room, mode: Mode) -> None:
     page = room.alice
     room.open(page)

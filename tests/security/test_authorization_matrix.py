@@ -77,6 +77,8 @@ ADMIN_ONLY = {
     ("AdminState", "unban"),
     ("AdminState", "set_everyone_mentions"),
     ("AdminState", "set_add_people"),
+    ("RoomSettingsState", "save_room_settings"),
+    ("RoomSettingsState", "delete_room"),
     ("MessageActionsState", "start_edit"),
     ("MessageActionsState", "save_edit"),
     ("MessageActionsState", "delete_message"),
@@ -335,6 +337,24 @@ MATRIX: dict[tuple[str, str], Calls] = {
         (None, {"admin_only": True, "room_id": c["room_id"]}),
         (None, {"admin_only": "yes"}),
     ],
+    # Room settings: the admin's. Every caller here is refused, whatever it names.
+    ("RoomSettingsState", "show_settings"): lambda _c, _r: [(None, {"open_": True})],
+    ("RoomSettingsState", "save_room_settings"): lambda c, _r: [
+        (
+            f"/rooms/{c['room']}",
+            {"form_data": {"name": "taken-over", "topic": INTRUDER, "private": "on"}},
+        ),
+        (None, {"form_data": {"name": c["room"], "room_id": c["room_id"], "private": "on"}}),
+        (f"/dm/{c['dm_id']}", {"form_data": {"name": "ours", "topic": INTRUDER}}),
+        (None, {"form_data": "nonsense"}),
+    ],
+    ("RoomSettingsState", "delete_room"): lambda c, _r: [
+        (f"/rooms/{c['room']}", {}),
+        (None, {"room_id": c["room_id"]}),
+        (f"/dm/{c['dm_id']}", {}),
+    ],
+    ("RoomSettingsState", "ask_delete"): lambda _c, _r: [(None, {"ask": True})],
+    ("RoomSettingsState", "setvar"): _setvar("settings_open", "settings_error", "room_name"),
     ("MentionSuggestionsState", "suggest_mentions"): lambda c, _r: [
         (f"/rooms/{c['room']}", {"prefix": ""}),
         (f"/dm/{c['dm_id']}", {"prefix": c["carol"][:2]}),
