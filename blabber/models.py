@@ -86,6 +86,13 @@ class User(SQLModel, table=True):
     # Set when the account was deleted (services.account_settings): its name
     # stays taken and shows as "Deleted user"; nothing logs in as it.
     deleted_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # The profile (services.profiles): shown beside the username, never instead
+    # of it where identity matters (mentions, the profile card's @username).
+    display_name: str | None = Field(default=None, max_length=50)
+    about: str | None = Field(default=None, max_length=300)
+    status_text: str | None = Field(default=None, max_length=80)
+    status_until: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    time_zone: str | None = Field(default=None, max_length=64)  # IANA, from the browser
 
 
 class AuthSession(SQLModel, table=True):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from sqlmodel import Session, col, select
@@ -23,14 +24,20 @@ def excerpt(body: str) -> str:
 
 
 def views_of(
-    session: Session, rows: Sequence[tuple[Message, str | None]], *, new: bool = False
+    session: Session,
+    rows: Sequence[tuple[Message, str | None]],
+    *,
+    new: bool = False,
+    shown_names: Mapping[int, str] | None = None,
 ) -> list[MessageView]:
-    """Views of ``(message, author name)`` rows (three extra queries at most).
+    """Views of ``(message, author username)`` rows (four extra queries at most).
 
     ``rows`` are consecutive messages of one room, oldest first: one message,
     or one page of history. Each row's predecessor is the row before it; the
     first one's is read from the database.
     ``new``: the rows were just inserted, so they have no reactions to read.
+    ``shown_names``: the authors' display names by id, when the caller has
+    them (a send); else they are read in one query.
     """
     if not rows:
         return []
@@ -39,9 +46,13 @@ def views_of(
     reactions = {} if new else _reactions(session, ids)
     originals = _originals(session, reply_ids)
     previous = _predecessor(session, rows[0][0])
+    if shown_names is None:
+        shown_names = _display_names(session, {m.author_id for m, _ in rows if m.author_id})
     views = []
     for msg, name in rows:
-        views.append(_view(msg, name, reactions.get(msg.id or 0, []), originals, previous))
+        view = _view(msg, name, reactions.get(msg.id or 0, []), originals, previous)
+        shown = shown_names.get(msg.author_id or 0, "")
+        views.append(dataclasses.replace(view, author_display=shown) if shown else view)
         previous = _Neighbour(msg.kind, msg.author_id, msg.created_at)
     return views
 
@@ -49,7 +60,22 @@ def views_of(
 def view_of(session: Session, message: Message, *, new: bool = False) -> MessageView:
     """The view of one message (its author read from the database)."""
     author = session.get(User, message.author_id) if message.author_id else None
-    return views_of(session, [(message, author.username if author else None)], new=new)[0]
+    shown = {author.id: author.display_name} if author and author.id and author.display_name else {}
+    return views_of(
+        session, [(message, author.username if author else None)], new=new, shown_names=shown
+    )[0]
+
+
+def _display_names(session: Session, author_ids: set[int]) -> dict[int, str]:
+    """Display names of those authors who set one."""
+    if not author_ids:
+        return {}
+    rows = session.exec(
+        select(User.id, User.display_name).where(
+            col(User.id).in_(sorted(author_ids)), col(User.display_name).is_not(None)
+        )
+    ).all()
+    return {user_id: name for user_id, name in rows if user_id and name}
 
 
 def _view(

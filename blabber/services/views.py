@@ -53,6 +53,7 @@ class MessageView:
     reactions: list[ReactionView] = dataclasses.field(default_factory=list)
     continued: bool = False
     prev_at: str = ""  # ISO 8601 UTC of the message before it in the room ("" for the first)
+    author_display: str = ""  # the author's display name, if they set one (else the username)
 
     def as_row(self) -> dict:
         """The JSON form for events and feed packets.
@@ -91,6 +92,7 @@ OPTIONAL_MESSAGE_FIELDS = (
     "reactions",
     "continued",
     "prev_at",
+    "author_display",
 )
 
 GROUP_SECONDS = 5 * 60  # one author's consecutive messages this close share a heading
