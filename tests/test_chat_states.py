@@ -23,6 +23,7 @@ from blabber.state.mention_suggestions import MentionSuggestionsState
 from blabber.state.message_actions import MessageActionsState
 from blabber.state.notifications import NotificationsState
 from blabber.state.people import PeopleState
+from blabber.state.profile import ProfileState
 from blabber.state.room import RoomState
 from blabber.state.room_directory import DirectoryState
 from blabber.state.room_settings import RoomSettingsState
@@ -40,6 +41,7 @@ FEATURES = (
     MentionSuggestionsState,
     DirectoryState,
     RoomSettingsState,
+    ProfileState,
 )
 # Handlers that need no signed-in caller: Reflex's own setter, closing a
 # banner or an editor, and the recovery that establishes the caller itself.

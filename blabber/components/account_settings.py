@@ -6,6 +6,8 @@ import reflex as rx
 
 from blabber.components.common import error_text
 from blabber.state.account import AccountState
+from blabber.state.auth import AuthState
+from blabber.state.profile import PROFILE_FIELD_IDS, ProfileState
 
 
 def _password_input(label: str, name: str, autocomplete: str) -> rx.Component:
@@ -94,11 +96,95 @@ def _delete_account() -> rx.Component:
     )
 
 
+def _field(label: str, control: rx.Component) -> rx.Component:
+    return rx.el.label(
+        rx.vstack(rx.text(label, size="2", weight="bold"), control, spacing="1", width="100%"),
+        width="100%",
+    )
+
+
+def _profile() -> rx.Component:
+    """``Profile``: display name, About, status and when it clears."""
+    return rx.form(
+        rx.vstack(
+            rx.heading("Profile", size="3", as_="h2"),
+            _field(
+                "Display name",
+                rx.input(
+                    id=PROFILE_FIELD_IDS["display_name"],
+                    name="display_name",
+                    default_value=ProfileState.my_display_name,
+                    placeholder=AuthState.username,
+                    max_length=50,
+                    width="100%",
+                ),
+            ),
+            _field(
+                "About",
+                rx.text_area(
+                    id=PROFILE_FIELD_IDS["about"],
+                    name="about",
+                    default_value=ProfileState.my_about,
+                    placeholder="What you do, what to ask you about",
+                    max_length=300,
+                    width="100%",
+                ),
+            ),
+            _field(
+                "Status",
+                rx.input(
+                    id=PROFILE_FIELD_IDS["status"],
+                    name="status",
+                    default_value=ProfileState.my_status,
+                    placeholder="In a meeting, On holiday until Friday…",
+                    max_length=80,
+                    width="100%",
+                ),
+            ),
+            _field(
+                "Clear status after",
+                rx.select.root(
+                    rx.select.trigger(aria_label="Clear status after"),
+                    rx.select.content(
+                        *[
+                            rx.select.item(label, value=value)
+                            for value, label in (
+                                ("never", "Don't clear"),
+                                ("1h", "1 hour"),
+                                ("4h", "4 hours"),
+                                ("1d", "1 day"),
+                                ("1w", "1 week"),
+                            )
+                        ]
+                    ),
+                    name="clear_after",
+                    default_value="never",
+                ),
+            ),
+            error_text(ProfileState.profile_error, "profile-error"),
+            rx.cond(
+                ProfileState.profile_done != "",
+                rx.text(
+                    ProfileState.profile_done, size="2", role="status", data_testid="profile-done"
+                ),
+            ),
+            rx.button("Save profile", type="submit", loading=~ProfileState.profile_ready),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=ProfileState.save_profile,
+        reset_on_submit=False,
+        width="100%",
+    )
+
+
 def account_settings() -> rx.Component:
-    """The page's three sections."""
+    """The page's four sections."""
     return rx.box(
         rx.vstack(
             rx.heading("Settings", size="6", as_="h1"),
+            _profile(),
+            rx.divider(),
             _change_password(),
             rx.divider(),
             rx.heading("Sessions", size="3", as_="h2"),

@@ -6,6 +6,7 @@ import reflex as rx
 
 from blabber.components.common import error_text, icon_action_button
 from blabber.components.people_picker import add_people_dialog
+from blabber.components.person_name import person_name
 from blabber.services.views import BanView, MemberView
 from blabber.state.admin import AdminState
 from blabber.state.auth import AuthState
@@ -22,7 +23,7 @@ def _member_row(member: rx.Var[MemberView]) -> rx.Component:
             border_radius="50%",
             background=rx.cond(member.online, rx.color("grass", 9), rx.color("gray", 8)),
         ),
-        rx.text(member.username, size="2", truncate=True, data_testid="member-name"),
+        person_name(member.username, size="2", bold=False, test_id="member-name"),
         rx.cond(member.role == "admin", rx.badge("admin", size="1", variant="soft")),
         rx.spacer(),
         rx.text(

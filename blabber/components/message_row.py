@@ -141,7 +141,7 @@ def _person_message(msg: rx.Var[MessageView]) -> rx.Component:
     """Name and time (unless grouped), reply quote, text, reactions, actions."""
     return rx.box(
         rx.hstack(
-            person_name(msg.author),
+            person_name(msg.author, msg.author_display),
             rx.el.time(
                 rx.moment(msg.created_at, format="HH:mm", local=True),
                 date_time=msg.created_at,

@@ -9,6 +9,7 @@ from blabber.components.members import members_panel
 from blabber.components.phone_drawers import PHONE
 from blabber.components.sidebar import sidebar
 from blabber.state.feed import FeedState
+from blabber.state.profile import remember_time_zone_script
 from blabber.state.sidebar import SidebarState
 
 
@@ -86,6 +87,8 @@ def shell(main: rx.Component, with_members: bool) -> rx.Component:
             overflow_y="auto",
         ),
         rx.vstack(
+            # Once per page load: the browser's time zone, for the local time on my card.
+            rx.box(on_mount=remember_time_zone_script(), display="none"),
             reconnecting_banner(),
             degraded_banner(),
             notice_banner(),

@@ -6,8 +6,13 @@ from blabber import routes
 from blabber.components.account_settings import account_settings
 from blabber.components.shell import shell
 from blabber.state.account import AccountState
+from blabber.state.profile import ProfileState
 
-PAGE = dict(route=routes.SETTINGS, title="Settings · Blabber", on_load=AccountState.open_settings)
+PAGE = dict(
+    route=routes.SETTINGS,
+    title="Settings · Blabber",
+    on_load=[AccountState.open_settings, ProfileState.load_my_profile],
+)
 
 
 def page() -> rx.Component:

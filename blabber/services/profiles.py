@@ -31,7 +31,7 @@ CLEAR_AFTER: dict[str, dt.timedelta | None] = {
     "1d": dt.timedelta(days=1),
     "1w": dt.timedelta(weeks=1),
 }
-# Radix colours an avatar may take (each readable with white initials).
+# Radix colours an avatar may take (shown soft, with step-12 initials: readable in each).
 AVATAR_COLORS = ("tomato", "crimson", "plum", "violet", "indigo", "blue", "cyan", "teal", "grass")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 

@@ -536,6 +536,21 @@ def test_room_settings_open_and_its_delete_confirmation(room: Room, mode: Mode) 
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_a_profile_card_open(room: Room, tag: str, mode: Mode) -> None:
+    page = room.alice
+    room.open(page)
+    message(page, "hello from bob").get_by_test_id("message-author").click()
+    card = page.get_by_test_id("profile-card")
+    expect(card).to_contain_text(f"@bob-{tag}")
+    expect(card.get_by_test_id("card-presence")).to_contain_text("online")
+    try:
+        check(page, mode, "a profile card", hover=card.get_by_role("button"))
+    finally:
+        page.keyboard.press("Escape")
+        expect(card).to_have_count(0)
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_the_notifications_menu_open(room: Room, mode: Mode) -> None:
     page = room.alice
     room.open(page)
@@ -554,6 +569,9 @@ def test_the_settings_page_and_its_delete_dialog(room: Room, mode: Mode) -> None
     page = room.erin
     page.goto("/settings")
     expect(page.get_by_role("heading", name="Settings")).to_be_visible()
+    expect(page.get_by_role("button", name="Save profile")).to_be_enabled()  # loaded
+    for field, value in (("Display name", "Erin E."), ("About", "Ops"), ("Status", "Away")):
+        page.get_by_label(field, exact=True).fill(value)  # axe measures text, not a hint
     page.get_by_placeholder("Current password").fill("not it at all")
     page.get_by_placeholder("New password", exact=True).fill("something new 1")
     page.get_by_placeholder("Confirm new password").fill("something new 1")

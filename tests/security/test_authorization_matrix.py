@@ -221,6 +221,19 @@ def _create_forms(c: dict, role: str) -> list[Call]:
     return calls
 
 
+def _profile_forms(c: dict, role: str) -> list[Call]:
+    """``Save profile``: a valid form (with alice's id) only from callers without a session."""
+    calls: list[Call] = [
+        (None, {"form_data": {"display_name": "x" * 60}}),
+        (None, {"form_data": {"display_name": INTRUDER, "clear_after": "forever"}}),
+        (None, {"form_data": "nonsense"}),
+    ]
+    if role in NOT_SIGNED_IN:
+        form = {"display_name": INTRUDER, "about": INTRUDER, "user_id": c["alice_id"]}
+        calls.append((None, {"form_data": form}))
+    return calls
+
+
 def _levels(c: dict, _r: str) -> list[Call]:
     """``Notifications`` for the room and the conversation, claimed by path and payload."""
     return [
@@ -355,6 +368,22 @@ MATRIX: dict[tuple[str, str], Calls] = {
     ],
     ("RoomSettingsState", "ask_delete"): lambda _c, _r: [(None, {"ask": True})],
     ("RoomSettingsState", "setvar"): _setvar("settings_open", "settings_error", "room_name"),
+    # Profiles: anyone signed in may read any card and edit their own profile;
+    # callers without a session get real calls, the others crafted ones.
+    ("ProfileState", "show_card"): lambda c, role: [
+        (None, {"username": "zz-nobody-zz", "open_": True}),
+        (None, {"username": ["x"], "open_": True}),
+        (None, {"username": "x" * 100_000, "open_": True}),
+        *([(None, {"username": c["alice"], "open_": True})] if role in NOT_SIGNED_IN else []),
+    ],
+    ("ProfileState", "load_my_profile"): lambda c, _r: [(None, {"user_id": c["alice_id"]})],
+    ("ProfileState", "save_profile"): _profile_forms,
+    ("ProfileState", "remember_time_zone"): lambda _c, role: [
+        (None, {"time_zone": "Mars/Olympus"}),
+        (None, {"time_zone": ["UTC"]}),
+        *([(None, {"time_zone": "Europe/Paris"})] if role in NOT_SIGNED_IN else []),
+    ],
+    ("ProfileState", "setvar"): _setvar("card", "my_display_name", "room_name"),
     ("MentionSuggestionsState", "suggest_mentions"): lambda c, _r: [
         (f"/rooms/{c['room']}", {"prefix": ""}),
         (f"/dm/{c['dm_id']}", {"prefix": c["carol"][:2]}),
