@@ -93,6 +93,30 @@ class User(SQLModel, table=True):
     status_text: str | None = Field(default=None, max_length=80)
     status_until: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     time_zone: str | None = Field(default=None, max_length=64)  # IANA, from the browser
+    # The site's administrators (the first account, and whom they promote):
+    # /admin, invites, deactivating accounts (services.site_admin).
+    is_site_admin: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # A deactivated account cannot log in and has no sessions; reactivating undoes it.
+    deactivated_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class Invite(SQLModel, table=True):
+    """An invite link (``/signup?invite=<code>``): only the SHA-256 of its code is stored.
+
+    Each sign-up through it takes one use, in the sign-up's transaction and
+    only while it has uses left, has not expired and was not revoked.
+    """
+
+    __tablename__ = "invites"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    created_by: int = Field(foreign_key="users.id")
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+    expires_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    max_uses: int = 1
+    uses: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    revoked_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class AuthSession(SQLModel, table=True):

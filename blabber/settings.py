@@ -45,6 +45,14 @@ def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(str(ipaddress.ip_network(item, strict=False)) for item in items if item)
 
 
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (the first when unset); any other value stops the app at start-up."""
+    value = env.get(name, "").strip().lower() or choices[0]
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """Every knob Blabber has; see the configuration table in README.md."""
@@ -61,6 +69,10 @@ class Settings:
     login_address_max_failures: int = 20
     signup_address_max: int = 10
     signup_window_minutes: int = 60
+    # Who may create an account (BLABBER_SIGNUP): "open" (anyone), "invite" (through
+    # an invite link only) or "closed" (the site admin creates accounts). The first
+    # account of a fresh install may always sign up: it becomes the site admin.
+    signup_mode: str = "open"
     # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs).
     trusted_proxies: tuple[str, ...] = ()
     # How many of those proxies append to X-Forwarded-For (nginx alone: 1); entries
@@ -135,6 +147,7 @@ class Settings:
             login_address_max_failures=_int(env, "BLABBER_LOGIN_ADDRESS_MAX_FAILURES", 20),
             signup_address_max=_int(env, "BLABBER_SIGNUP_ADDRESS_MAX", 10),
             signup_window_minutes=_int(env, "BLABBER_SIGNUP_WINDOW_MINUTES", 60),
+            signup_mode=_choice(env, "BLABBER_SIGNUP", ("open", "invite", "closed")),
             trusted_proxies=_networks(env, "BLABBER_TRUSTED_PROXIES"),
             trusted_proxy_hops=_int(env, "BLABBER_TRUSTED_PROXY_HOPS", 1),
             join_max=_int(env, "BLABBER_JOIN_MAX", 20),

@@ -24,6 +24,7 @@ from sqlmodel import Session, SQLModel, func, select
 from blabber import db, security
 from blabber.models import (
     AuthSession,
+    Invite,
     JoinAttempt,
     LoginFailure,
     Membership,
@@ -123,6 +124,7 @@ def counts(session: Session) -> dict[str, int]:
             Reaction,
             Mention,
             RoomAlias,
+            Invite,
         )
     }
 
@@ -272,6 +274,7 @@ def test_models_cover_every_table():
         "reactions",
         "mentions",
         "room_aliases",
+        "invites",
     }
     assert {t.name for t in SQLModel.metadata.sorted_tables} - counted == {
         "room_bans",

@@ -142,3 +142,11 @@ def test_garbage_trusted_proxies_fail_loudly(bad):
         Settings.from_env({"BLABBER_TRUSTED_PROXIES": bad})
     with pytest.raises(ValueError):
         Settings.from_env({"BLABBER_TYPING_MIN_GAP_SECONDS": "fast"})
+
+
+def test_the_sign_up_mode_is_one_of_three_and_a_typo_stops_the_app():
+    assert Settings.from_env({}).signup_mode == "open"
+    assert Settings.from_env({"BLABBER_SIGNUP": " Invite "}).signup_mode == "invite"
+    assert Settings.from_env({"BLABBER_SIGNUP": "closed"}).signup_mode == "closed"
+    with pytest.raises(ValueError, match="BLABBER_SIGNUP must be one of open, invite, closed"):
+        Settings.from_env({"BLABBER_SIGNUP": "invites"})

@@ -20,7 +20,6 @@ from sqlmodel import Session, col, select
 
 from blabber import security
 from blabber.models import (
-    AuthSession,
     Membership,
     Message,
     PresenceConnection,
@@ -34,6 +33,7 @@ from blabber.services.accounts import validate_password
 from blabber.services.errors import NotAllowed, ServiceError
 from blabber.services.outbox import publish_on_commit
 from blabber.services.rooms import leave_membership
+from blabber.services.session_ends import end_sessions
 from blabber.settings import Settings, get_settings
 
 DELETED_NAME = "Deleted user"
@@ -61,7 +61,7 @@ def change_password(
         raise ServiceError("The new password is the same as the current one")
     user.password_hash = security.hash_password(fresh, rounds=settings.bcrypt_rounds)
     session.add(user)
-    ended = _end_sessions(session, user_id, keep_token_hash=keep_token_hash)
+    ended = end_sessions(session, user_id, keep_token_hash=keep_token_hash)
     session.commit()
     return ended
 
@@ -69,7 +69,7 @@ def change_password(
 def log_out_everywhere(session: Session, user_id: int) -> int:
     """End every session of mine, this one included. Returns how many."""
     _me(session, user_id)
-    ended = _end_sessions(session, user_id)
+    ended = end_sessions(session, user_id)
     session.commit()
     return ended
 
@@ -81,7 +81,7 @@ def delete_account(
     settings = settings or get_settings()
     user = _me(session, user_id)
     _check_password(user, password, settings)
-    _end_sessions(session, user_id)
+    end_sessions(session, user_id)
     rooms_of_mine = session.exec(
         select(Membership)
         .join(Room, col(Room.id) == Membership.room_id)
@@ -118,25 +118,3 @@ def _check_password(user: User, password: object, settings: Settings) -> None:
     given = password if isinstance(password, str) else ""
     if not security.verify_password(given, user.password_hash, dummy_rounds=settings.bcrypt_rounds):
         raise ServiceError(NOT_YOUR_PASSWORD)
-
-
-def _end_sessions(session: Session, user_id: int, *, keep_token_hash: str = "") -> int:
-    """Revoke my live sessions (but ``keep_token_hash``); each is told after commit."""
-    live = session.exec(
-        select(AuthSession).where(
-            AuthSession.user_id == user_id,
-            col(AuthSession.revoked_at).is_(None),
-            AuthSession.token_hash != keep_token_hash,
-        )
-    ).all()
-    now = utcnow()
-    for row in live:
-        row.revoked_at = now
-        session.add(row)
-        publish_on_commit(
-            session,
-            events.Event(
-                type=events.SESSION_REVOKED, user_id=user_id, data={"token_hash": row.token_hash}
-            ),
-        )
-    return len(live)

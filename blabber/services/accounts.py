@@ -27,12 +27,17 @@ from blabber import security
 from blabber.models import AuthSession, LoginFailure, SignupAttempt, User, utcnow
 from blabber.realtime import events
 from blabber.services.errors import ServiceError
+from blabber.services.invites import NOT_VALID, invite_is_good, take_use
 from blabber.services.outbox import publish_on_commit
 from blabber.settings import Settings, get_settings
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,32}$")
 INVALID_CREDENTIALS = "Invalid username or password"
 USERNAME_TAKEN = "That username is taken"
+INVITE_NEEDED = "Sign-up is by invite only: ask a site admin for an invite link"
+INVITE_NOT_VALID = NOT_VALID
+SIGNUP_CLOSED = "Sign-up is closed: a site admin creates accounts"
+DEACTIVATED = "This account was deactivated by a site admin"
 
 
 class InvalidCredentials(ServiceError):
@@ -114,19 +119,35 @@ def sign_up(
     password: str,
     *,
     client_address: str = "",
+    invite_code: str = "",
     settings: Settings | None = None,
 ) -> SignedIn:
     """Create an account and log it in. Blocking (bcrypt): call off the event loop.
 
+    Who may: ``settings.signup_mode`` (open, invite, closed); the first
+    account of a fresh install always may, and runs the site. A valid
+    ``invite_code`` takes one use of its invite, in this transaction (a
+    refused sign-up, e.g. a taken name, gives the use back by rolling back).
+
     Every attempt that passes validation counts against ``client_address``,
     including "username taken": that answer reveals which accounts exist, so
-    probing for them is held to the same pace as creating accounts.
+    probing for them is held to the same pace as creating accounts. A
+    sign-up through a valid invite is not counted: a team onboarding
+    together behind one office address must not run into that limit.
     """
     settings = settings or get_settings()
     name = validate_username(username)
     validate_password(password)
     key = name.lower()
-    address = security.address_key(client_address)
+    first = session.exec(select(User.id).limit(1)).first() is None
+    invited = bool(invite_code) and invite_is_good(session, invite_code)
+    if not first and settings.signup_mode == "closed":
+        raise ServiceError(SIGNUP_CLOSED)
+    if invite_code and not invited and settings.signup_mode != "open":
+        raise ServiceError(INVITE_NOT_VALID)
+    if not first and not invited and settings.signup_mode == "invite":
+        raise ServiceError(INVITE_NEEDED)
+    address = "" if invited else security.address_key(client_address)
     if address:
         window = dt.timedelta(minutes=settings.signup_window_minutes)
         minutes = _minutes_left(
@@ -142,10 +163,15 @@ def sign_up(
     if session.exec(select(User.id).where(User.username_key == key)).first():
         session.commit()  # keep the attempt
         raise ServiceError(USERNAME_TAKEN)
+    # The use is taken here, in the account's transaction: a refusal from now
+    # on rolls it back, and of two sign-ups racing for a last use one gets it.
+    if invited and not take_use(session, invite_code):
+        raise ServiceError(INVITE_NOT_VALID)
     user = User(
         username=name,
         username_key=key,
         password_hash=security.hash_password(password, rounds=settings.bcrypt_rounds),
+        is_site_admin=first,
     )
     session.add(user)
     try:
@@ -249,6 +275,8 @@ def log_in(
         _record_failure(session, key, address)
         raise InvalidCredentials()
     assert user is not None
+    if user.deactivated_at is not None:  # the right password: it may be told why
+        raise ServiceError(DEACTIVATED)
     return _start_session(session, user, settings)
 
 

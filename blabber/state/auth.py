@@ -15,6 +15,7 @@ presented it (the browser's hydrate on every (re)connect, a log-in, or
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 
@@ -162,8 +163,14 @@ class AuthState(rx.State):
     # -- forms ---------------------------------------------------------------
     @rx.event
     async def sign_up(self, form_data: dict):
-        """Create an account from the sign-up form and land in the app."""
-        async for update in self._submit_credentials(accounts.sign_up, form_data):
+        """Create an account from the sign-up form and land in the app.
+
+        An invite link is ``/signup?invite=<code>``: the code is read from
+        the page's URL (the service checks it; a bad one is refused clearly).
+        """
+        code = str(self.router.url.query_parameters.get("invite", ""))[:100]
+        sign_up = functools.partial(accounts.sign_up, invite_code=code)
+        async for update in self._submit_credentials(sign_up, form_data):
             yield update
 
     @rx.event
