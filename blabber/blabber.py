@@ -23,7 +23,7 @@ from blabber import csp, db, routes
 from blabber.components.common import APP_STYLE
 from blabber.headers import SecurityHeaders
 from blabber.heap import freeze_startup_heap
-from blabber.pages import direct, home, login, room, signup
+from blabber.pages import admin, direct, home, login, room, signup
 from blabber.pages import settings as settings_page
 from blabber.realtime.broker import get_broker
 from blabber.realtime.runtime import LiveRuntime, set_runtime
@@ -262,7 +262,7 @@ app = rx.App(
     toaster=rx.toast.provider(rich_colors=False),
     style=APP_STYLE,
 )
-for _page in (home, login, signup, room, direct, settings_page):
+for _page in (home, login, signup, room, direct, settings_page, admin):
     app.add_page(_page.page, **_page.PAGE)
 app.register_lifespan_task(run_realtime)
 app.register_lifespan_task(freeze_startup_heap)

@@ -8,6 +8,7 @@ SIGNUP = "/signup"
 ROOM = "/rooms/[room_name]"
 DIRECT = "/dm/[dm_id]"
 SETTINGS = "/settings"
+ADMIN = "/admin"
 HEALTH = "/healthz"
 
 

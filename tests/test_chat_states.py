@@ -28,6 +28,7 @@ from blabber.state.room import RoomState
 from blabber.state.room_directory import DirectoryState
 from blabber.state.room_settings import RoomSettingsState
 from blabber.state.sidebar import SidebarState
+from blabber.state.site_admin import SiteAdminState
 
 FEATURES = (
     SidebarState,
@@ -42,6 +43,7 @@ FEATURES = (
     DirectoryState,
     RoomSettingsState,
     ProfileState,
+    SiteAdminState,
 )
 # Handlers that need no signed-in caller: Reflex's own setter, closing a
 # banner or an editor, and the recovery that establishes the caller itself.

@@ -144,6 +144,18 @@ def sidebar() -> rx.Component:
                 AuthState.username, weight="bold", data_testid="current-username", truncate=True
             ),
             rx.spacer(),
+            rx.cond(
+                SidebarState.site_admin,
+                rx.link(
+                    rx.icon("shield", size=16, aria_hidden="true"),
+                    href=routes.ADMIN,
+                    aria_label="Admin",
+                    title="Admin",
+                    flex_shrink="0",
+                    color=rx.color("gray", 12),
+                    _hover={"color": rx.color("gray", 12)},
+                ),
+            ),
             rx.link(
                 rx.icon("settings", size=16, aria_hidden="true"),
                 href=routes.SETTINGS,

@@ -94,3 +94,9 @@ def _target(session: Session, user_id: object) -> User:
     if user is None or user.deleted_at is not None:
         raise NotFound("No such account")
     return user
+
+
+def is_site_admin(session: Session, user_id: int) -> bool:
+    """Whether ``user_id`` runs the site (the sidebar's ``Admin`` link)."""
+    user = session.get(User, user_id)
+    return bool(user and user.is_site_admin and user.deleted_at is None)

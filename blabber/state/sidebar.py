@@ -10,7 +10,7 @@ import reflex as rx
 
 from blabber import db, routes
 from blabber.realtime.runtime import runtime
-from blabber.services import conversations, rooms
+from blabber.services import conversations, rooms, site_admin
 from blabber.services.conversations import DirectSummary
 from blabber.services.notification_rule import APP_NAME, Entry, notification_for, unread_total
 from blabber.services.views import RoomSummary
@@ -31,6 +31,7 @@ class SidebarState(ChatState):
     """
 
     rooms: list[RoomSummary] = []
+    site_admin: bool = False  # the sidebar's Admin link (services.site_admin)
     directs: list[DirectSummary] = []
     join_error: str = ""
     joining: bool = False
@@ -95,6 +96,9 @@ class SidebarState(ChatState):
             await runtime().flush_read_marks()
         ttl = get_settings().presence_ttl_seconds
         listed, directs, online = await db.run_in_session(conversations.sidebar_lists, user_id, ttl)
+        admin = await db.run_in_session(site_admin.is_site_admin, user_id)
+        if admin != self.site_admin:  # an equal assignment still sends a delta
+            self.site_admin = admin
         opened = self._room_id
         self.rooms = [
             dataclasses.replace(r, unread=0, mentions=0) if r.id == opened else r for r in listed

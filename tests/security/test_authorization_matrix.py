@@ -384,6 +384,31 @@ MATRIX: dict[tuple[str, str], Calls] = {
         *([(None, {"time_zone": "Europe/Paris"})] if role in NOT_SIGNED_IN else []),
     ],
     ("ProfileState", "setvar"): _setvar("card", "my_display_name", "room_name"),
+    # /admin: site admins only, and no caller here is one. Real targets, valid forms.
+    ("SiteAdminState", "open_admin"): _no_args,
+    ("SiteAdminState", "filter_people"): lambda c, role: [
+        (None, {"query": "zz-nobody-zz"}),
+        (None, {"query": ["x"]}),
+        *([(None, {"query": c["alice"]})] if role in NOT_SIGNED_IN else []),
+    ],
+    ("SiteAdminState", "set_active"): lambda c, _r: [
+        (None, {"user_id": c["alice_id"], "active": False}),
+        (None, {"user_id": c["bob_id"], "active": True}),
+        (None, {"user_id": str(c["alice_id"]), "active": "no"}),
+    ],
+    ("SiteAdminState", "promote"): lambda c, _r: [
+        (None, {"user_id": c["carol_id"]}),
+        (None, {"user_id": [c["carol_id"]]}),
+    ],
+    ("SiteAdminState", "create_invite"): lambda _c, _r: [
+        (None, {"form_data": {"expires_after": "never", "max_uses": "1000"}}),
+        (None, {"form_data": "nonsense"}),
+    ],
+    ("SiteAdminState", "revoke_invite"): lambda _c, _r: [
+        (None, {"invite_id": 1}),
+        (None, {"invite_id": "1"}),
+    ],
+    ("SiteAdminState", "setvar"): _setvar("people", "invite_list", "new_invite_link"),
     ("MentionSuggestionsState", "suggest_mentions"): lambda c, _r: [
         (f"/rooms/{c['room']}", {"prefix": ""}),
         (f"/dm/{c['dm_id']}", {"prefix": c["carol"][:2]}),
@@ -463,6 +488,8 @@ TABLES = {
     "auth_sessions": "*",
     "reactions": "*",
     "mentions": "*",
+    "room_aliases": "*",
+    "invites": "*",
 }
 
 
