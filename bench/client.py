@@ -2,16 +2,20 @@
 
 It does what ``utils/state.js`` of the built frontend does: connect to
 ``/_event`` with ``?token=<tab token>`` and the ``hydrate_and_load`` event in
-the socket.io CONNECT ``auth`` packet (with the session token from
-"localStorage"), send back every backend event the server queues
-(``on_load_internal`` -> ``open_room``), apply ``delta``s, and emit handler
-events (``log_in``, ``send``, ``typing``, ``load_older``) with router data.
-Nothing reaches into the server's internals: latency is what a browser sees.
+the socket.io CONNECT ``auth`` packet, send back every backend event the
+server queues (``on_load_internal`` -> ``open_room``), apply ``delta``s, and
+emit handler events (``send``, ``typing``, ``load_older``) with router data.
+The session is the ``blabber_session`` cookie, as in the browser: sent in the
+handshake's ``Cookie`` header (the only place the server reads it) and set by
+``POST /api/session/login``, which :meth:`SimClient.log_in` calls as the
+page's ``session.js`` does. Nothing reaches into the server's internals:
+latency is what a browser sees.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import re
@@ -20,14 +24,17 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import orjson
 import socketio
 
 from bench.stats import ClientView
 from blabber.realtime.shown import CHAT_VARS, FEED_VARS, shown_from_vars
+from blabber.session_cookie import COOKIE_NAME as SESSION_COOKIE
 
 ROOT_STATE = "reflex___state____state"
 NAMESPACE = "/_event"  # state.js: io("ws://host/_event", {path: "/_event"})
+LOGIN_PATH = "/api/session/login"  # blabber/routes.py SESSION_LOGIN
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,7 +53,6 @@ class Protocol:
     )
     feed_state: str = f"{ROOT_STATE}.blabber___state___feed____feed_state"
     auth_state: str = f"{ROOT_STATE}.blabber___state___auth____auth_state"
-    auth_token_key: str = f"{ROOT_STATE}.blabber___state___auth____auth_state.auth_token_rx_state_"
     state_schema: str | None = None
 
     @classmethod
@@ -57,9 +63,8 @@ class Protocol:
             return cls()
         text = ctx.read_text()
         schema = re.search(r'export const stateSchema = "([0-9a-f]+)"', text)
-        storage = re.search(r"export const clientStorage = (\{.*\})", text)
         state = re.search(r"export const initialState = (\{.*\})", text)
-        chat = feed = auth = token_key = None
+        chat = feed = auth = None
         features: dict[str, str] = {}
         if state:
             names = list(json.loads(state.group(1)))
@@ -70,9 +75,6 @@ class Protocol:
                 features[f"{feature}_state"] = found or chat or getattr(cls, f"{feature}_state")
             feed = next((n for n in names if n.endswith("feed____feed_state")), None)
             auth = next((n for n in names if n.endswith("auth____auth_state")), None)
-        if storage:
-            local = json.loads(storage.group(1)).get("local_storage", {})
-            token_key = next((k for k in local if k.endswith("auth_token_rx_state_")), None)
         base = cls()
         return cls(
             chat_state=chat or base.chat_state,
@@ -82,7 +84,6 @@ class Protocol:
             message_actions_state=features.get("message_actions_state", base.message_actions_state),
             feed_state=feed or base.feed_state,
             auth_state=auth or base.auth_state,
-            auth_token_key=token_key or base.auth_token_key,
             state_schema=schema.group(1) if schema else None,
         )
 
@@ -116,6 +117,10 @@ class _FastJson:
         return orjson.loads(text)
 
 
+class LogInRefused(RuntimeError):
+    """The log-in endpoint did not start a session (its status and error are in the message)."""
+
+
 class SimClient:
     """One browser tab: connects, opens a page, receives deltas, sends events."""
 
@@ -133,12 +138,14 @@ class SimClient:
         self.base_url = base_url
         self.proto = proto
         self.view = view
+        # The ``blabber_session`` cookie's value: seeded in the database by the
+        # bench, or set by :meth:`log_in`; every handshake carries it.
         self.session_token = session_token
-        self.origin = origin or base_url
+        self.origin = origin or base_url.rstrip("/")
         self.tab_token = uuid.uuid4().hex
         self.path = "/"
-        self.sio = socketio.AsyncClient(reconnection=False, ssl_verify=False, json=_FastJson)
-        self.sio.on("event", self._on_event, namespace=NAMESPACE)
+        self.sio = self._new_socket()
+        self._http: aiohttp.ClientSession | None = None  # for the session endpoints, lazily
         self.chat: dict[str, Any] = {}
         self.feed: dict[str, Any] = {}
         self.auth: dict[str, Any] = {}
@@ -154,6 +161,22 @@ class SimClient:
         self.tail_packet_bytes: list[int] = []
 
     # -- wire ----------------------------------------------------------------
+    def _new_socket(self) -> socketio.AsyncClient:
+        sio = socketio.AsyncClient(reconnection=False, ssl_verify=False, json=_FastJson)
+        sio.on("event", self._on_event, namespace=NAMESPACE)
+        return sio
+
+    def _handshake_headers(self) -> dict[str, str]:
+        """What the browser sends with the websocket upgrade: its Origin and the session cookie.
+
+        A fresh dict each time: python-engineio moves ``Cookie`` out of the
+        dict it is given (into its own cookie jar).
+        """
+        headers = {"Origin": self.origin}
+        if self.session_token:
+            headers["Cookie"] = f"{SESSION_COOKIE}={self.session_token}"
+        return headers
+
     def _router_data(self) -> dict[str, Any]:
         return {"pathname": self.path, "asPath": self.path}
 
@@ -161,11 +184,13 @@ class SimClient:
         return {"name": name, "payload": payload or {}, "router_data": self._router_data()}
 
     async def connect(self, path: str, timeout: float = 60.0) -> None:
-        """Open ``path`` as a fresh tab (hydrate in the CONNECT packet, like state.js)."""
+        """Open ``path`` as a fresh tab (hydrate in the CONNECT packet, like state.js).
+
+        No client-storage vars: the session travels only as the handshake's cookie.
+        """
         self.path = path
-        storage = {self.proto.auth_token_key: self.session_token} if self.session_token else {}
         auth: dict[str, Any] = {
-            "event": self._event(f"{ROOT_STATE}.hydrate_and_load", {"vars": storage}),
+            "event": self._event(f"{ROOT_STATE}.hydrate_and_load", {"vars": {}}),
         }
         if self.proto.state_schema:
             auth["state_schema"] = self.proto.state_schema
@@ -174,7 +199,7 @@ class SimClient:
             socketio_path="/_event",
             transports=["websocket"],
             namespaces=[NAMESPACE],
-            headers={"Origin": self.origin},
+            headers=self._handshake_headers(),
             auth=auth,
             wait_timeout=timeout,
         )
@@ -268,24 +293,75 @@ class SimClient:
         await self.emit(f"{actions}.save_edit", {"form_data": {"body": body}})
 
     async def log_in(self, username: str, password: str, timeout: float = 60.0) -> float:
-        """Submit the log-in form on /login; seconds until the session token arrived."""
-        self.auth.pop("auth_token_rx_state_", None)
+        """Submit the log-in form on this page; seconds until the session token arrived.
+
+        As ``assets/session.js`` does: POST the credentials to the session
+        endpoint (only an HTTP answer can set the HttpOnly cookie), then load
+        the page afresh so the new socket's handshake carries the cookie. The
+        figure ends with the endpoint's answer (the token), as it ended with
+        the token's delta before; the page load after it is not counted.
+        Raises :class:`LogInRefused` unless the answer is 200 with the cookie.
+        """
+        http = self._http_session()
         start = time.perf_counter()
-        await self.emit(
-            f"{self.proto.auth_state}.log_in",
-            {"form_data": {"username": username, "password": password}},
-        )
-        ok = await self.wait_for(lambda: bool(self.auth.get("auth_token_rx_state_")), timeout)
-        if not ok:
-            raise TimeoutError(f"log-in of {username} got no token")
-        return time.perf_counter() - start
+        async with http.post(
+            f"{self.base_url.rstrip('/')}{LOGIN_PATH}",
+            json={"username": username, "password": password},
+            headers={"Origin": self.origin, "Content-Type": "application/json"},
+            timeout=aiohttp.ClientTimeout(total=timeout),
+            ssl=False,  # as the socket (``ssl_verify=False``): a bench server's own certificate
+        ) as response:
+            text = await response.text()
+            morsel = response.cookies.get(SESSION_COOKIE)
+            status = response.status
+        elapsed = time.perf_counter() - start
+        token = morsel.value if morsel is not None else ""
+        if status != 200 or not token:
+            raise LogInRefused(f"log-in of {username}: HTTP {status}, {_error_of(text)!r}")
+        self.session_token = token
+        await self.reload(timeout)
+        return elapsed
+
+    async def reload(self, timeout: float = 60.0) -> None:
+        """Load this page afresh, as the browser does after a log-in: new socket, same tab token.
+
+        The old page's vars go with it; the new handshake carries the current cookie.
+        """
+        with contextlib.suppress(Exception):  # already gone
+            await self.sio.disconnect()
+        self.sio = self._new_socket()
+        self.chat, self.feed, self.auth = {}, {}, {}
+        self.room_ready.clear()
+        await self.connect(self.path, timeout)
+
+    def _http_session(self) -> aiohttp.ClientSession:
+        """This tab's HTTP client, made on first use (most tabs never log in).
+
+        No cookie jar: the session cookie is :attr:`session_token`, read from
+        the answer and sent by hand, so nothing else decides which cookie goes.
+        """
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+        return self._http
 
     async def close(self) -> None:
-        """Close the tab."""
+        """Close the tab (its socket and, if it logged in, its HTTP client)."""
         try:
             await self.sio.disconnect()
         except Exception as exc:  # already gone
             self.errors.append(str(exc))
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+
+def _error_of(text: str) -> str:
+    """The ``error`` of a session endpoint's JSON answer, or the start of whatever else came."""
+    try:
+        answer = json.loads(text)
+    except ValueError:
+        return text[:200]
+    return str(answer.get("error", answer)) if isinstance(answer, dict) else text[:200]
 
 
 class FloorClient(SimClient):

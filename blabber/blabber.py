@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from blabber import csp, db, routes
 from blabber.components.common import APP_STYLE
+from blabber.endpoints import session as session_endpoints
 from blabber.headers import SecurityHeaders
 from blabber.heap import freeze_startup_heap
 from blabber.pages import admin, direct, home, login, room, signup
@@ -239,7 +240,12 @@ def content_security_policy() -> str:
 
 
 _check_and_log_start()
-api = Starlette(routes=[Route(routes.HEALTH, healthz)])
+api = Starlette(
+    routes=[
+        Route(routes.HEALTH, healthz),
+        *(Route(path, endpoint, methods=["POST"]) for path, endpoint in session_endpoints.ROUTES),
+    ]
+)
 # Applied in order: Reflex mounts its app (pages, static files, /_event) under
 # `api`, then SecurityHeaders wraps the lot, so every HTTP response has them.
 app = rx.App(
@@ -250,6 +256,8 @@ app = rx.App(
     head_components=[
         rx.script(src="/message_list.js", defer=True),
         rx.script(src="/mentions.js", defer=True),
+        # Log-in, sign-up and Log out: the session cookie's HTTP side.
+        rx.script(src="/session.js", defer=True),
         # On a phone the on-screen keyboard shrinks the layout (not just the
         # visual viewport), so the composer at the bottom stays above it.
         rx.el.meta(

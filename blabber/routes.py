@@ -10,6 +10,10 @@ DIRECT = "/dm/[dm_id]"
 SETTINGS = "/settings"
 ADMIN = "/admin"
 HEALTH = "/healthz"
+# The session endpoints (blabber/endpoints/session.py): JSON POSTs that set or clear the cookie.
+SESSION_LOGIN = "/api/session/login"
+SESSION_SIGNUP = "/api/session/signup"
+SESSION_LOGOUT = "/api/session/logout"
 
 
 def room_path(room_name: str) -> str:

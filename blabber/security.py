@@ -149,6 +149,14 @@ def client_address(
     return str(current)
 
 
+def is_trusted_proxy(peer: str, trusted_proxies: Iterable[str]) -> bool:
+    """Whether ``peer`` is one of our proxies (BLABBER_TRUSTED_PROXIES), whose headers count."""
+    address = _parse_ip(peer)
+    return address is not None and any(
+        address in ipaddress.ip_network(n, strict=False) for n in trusted_proxies
+    )
+
+
 def address_key(address: str) -> str:
     """What a per-address limit counts: the IPv4 address, or the IPv6 /64.
 

@@ -1,15 +1,21 @@
 """The load generator's accounting: it must catch a lost and a duplicated delivery.
 
 Records are injected directly (no server): a benchmark that miscounts loss
-or duplicates would report a broken realtime path as healthy.
+or duplicates would report a broken realtime path as healthy. The tab's
+session handling is checked against a stand-in server (aiohttp + socketio,
+no app): a bench that logs in wrongly would measure anonymous tabs.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
+import socketio
+from aiohttp import web
 
+from bench.client import NAMESPACE, LogInRefused, Protocol, SimClient
 from bench.mentions import MentionText, pooled
 from bench.stats import ClientView, Ledger, bench_key, make_body, percentile
 
@@ -139,3 +145,77 @@ def test_pooled_rounds_count_like_one_ledger():
     s = pooled([first, second], 2.0)
     assert (s.expected, s.delivered, s.lost, s.duplicated) == (3, 2, 1, 1)
     assert s.max_ms == 30 and s.deliveries_per_s == 1
+
+
+class FakeServer:
+    """Records each websocket handshake and log-in POST; logs ``ann`` in with ``pw``."""
+
+    def __init__(self) -> None:
+        self.handshakes: list[dict[str, Any]] = []
+        self.posts: list[dict[str, Any]] = []
+        self.url = ""
+
+    async def start(self) -> web.AppRunner:
+        sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*")
+        app = web.Application()
+        sio.attach(app, socketio_path="/_event")
+
+        async def connect(sid: str, environ: dict, auth: Any = None) -> None:
+            self.handshakes.append(
+                {
+                    "cookie": environ.get("HTTP_COOKIE", ""),
+                    "origin": environ.get("HTTP_ORIGIN", ""),
+                    "vars": auth["event"]["payload"]["vars"],
+                }
+            )
+
+        async def login(request: web.Request) -> web.Response:
+            body = await request.json()
+            self.posts.append(
+                {"origin": request.headers.get("Origin"), "type": request.content_type, **body}
+            )
+            if body != {"username": "ann", "password": "pw"}:
+                return web.json_response({"error": "Wrong username or password"}, status=400)
+            response = web.json_response({"ok": True, "username": "ann"})
+            response.headers["Set-Cookie"] = (
+                "blabber_session=new-token; Path=/; Max-Age=60; HttpOnly; SameSite=Lax"
+            )
+            return response
+
+        sio.on("connect", connect, namespace=NAMESPACE)
+        app.router.add_post("/api/session/login", login)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        return runner
+
+
+async def test_session_travels_as_the_handshake_cookie_and_log_in_sets_it():
+    server = FakeServer()
+    runner = await server.start()
+    seeded = SimClient(0, server.url, Protocol(), session_token="seeded")
+    tab = SimClient(1, server.url, Protocol())
+    try:
+        await seeded.connect("/")
+        await tab.connect("/login")
+        first_tab_token = tab.tab_token
+        seconds = await tab.log_in("ann", "pw", timeout=10)
+        with pytest.raises(LogInRefused, match=r"HTTP 400.*Wrong username"):
+            await tab.log_in("ann", "wrong", timeout=10)
+    finally:
+        await seeded.close()
+        await tab.close()
+        await runner.cleanup()
+    origin = server.url
+    assert server.handshakes == [
+        {"cookie": "blabber_session=seeded", "origin": origin, "vars": {}},
+        {"cookie": "", "origin": origin, "vars": {}},
+        {"cookie": "blabber_session=new-token", "origin": origin, "vars": {}},  # page reloaded
+    ]
+    assert [p["origin"] for p in server.posts] == [origin, origin]
+    assert {p["type"] for p in server.posts} == {"application/json"}
+    assert 0 < seconds < 10
+    assert tab.session_token == "new-token" and tab.tab_token == first_tab_token
+    assert tab.path == "/login"

@@ -23,6 +23,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "blabber"
 LAYERS: list[tuple[str, int]] = [
     ("blabber.blabber", 90),
     ("blabber.pages", 80),
+    ("blabber.endpoints", 75),  # plain HTTP (Starlette) handlers: services and below, never Reflex
     ("blabber.components", 70),
     ("blabber.state", 60),
     ("blabber.realtime.runtime", 56),  # the worker's live runtime: hub + feeds + presence
@@ -46,6 +47,7 @@ LAYERS: list[tuple[str, int]] = [
     ("blabber.heap", 10),  # process tuning for server workers: imports nothing of blabber
     ("blabber.headers", 10),  # ASGI security-headers middleware: imports only blabber.csp
     ("blabber.csp", 10),  # the policy's text from a build's hashes: imports nothing of blabber
+    ("blabber.session_cookie", 10),  # the session cookie's format: imports nothing of blabber
     # Packages themselves (their __init__ holds only a docstring).
     ("blabber.realtime", 0),
     ("blabber", 0),

@@ -1,16 +1,21 @@
-"""The log-in and sign-up cards (bound to AuthState)."""
+"""The log-in and sign-up cards (posted by ``assets/session.js``, not through Reflex state)."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from blabber import routes
-from blabber.components.common import brand, color_mode_toggle, error_text
-from blabber.state.auth import AuthState
+from blabber.components.common import brand, color_mode_toggle
 
 
-def _credentials_form(button: str, on_submit, autocomplete_password: str) -> rx.Component:
-    return rx.form(
+def _credentials_form(button: str, endpoint: str, autocomplete_password: str) -> rx.Component:
+    """A username/password form that ``assets/session.js`` posts to ``endpoint``.
+
+    A plain ``<form>`` with no Reflex handler: the password goes to the
+    session endpoint over HTTP, never into Reflex state, and the error line
+    and the button's busy state are the script's (see its header).
+    """
+    return rx.el.form(
         rx.vstack(
             rx.input(
                 placeholder="Username",
@@ -33,13 +38,27 @@ def _credentials_form(button: str, on_submit, autocomplete_password: str) -> rx.
                 width="100%",
                 size="3",
             ),
-            error_text(AuthState.form_error, "form-error"),
-            rx.button(button, type="submit", loading=AuthState.submitting, width="100%", size="3"),
+            rx.el.p(
+                role="alert",
+                data_session_error="",
+                data_testid="form-error",
+                width="100%",
+                margin="0",
+                padding="0.5em 0.75em",
+                border_radius="var(--radius-2)",
+                color="var(--red-11)",
+                background_color="var(--red-a3)",
+                font_size="var(--font-size-2)",
+                style={"&:empty": {"display": "none"}},
+            ),
+            rx.button(button, type="submit", width="100%", size="3"),
             spacing="3",
             width="100%",
         ),
-        on_submit=on_submit,
-        reset_on_submit=False,
+        data_session_endpoint=endpoint,
+        data_session_next=routes.HOME,
+        method="post",
+        action=endpoint,
         width="100%",
     )
 
@@ -80,7 +99,7 @@ def login_card() -> rx.Component:
     """``/login``."""
     return auth_card(
         "Log in",
-        _credentials_form("Log in", AuthState.log_in, "current-password"),
+        _credentials_form("Log in", routes.SESSION_LOGIN, "current-password"),
         rx.text("New here? ", _inline_link("Sign up", routes.SIGNUP), size="2"),
     )
 
@@ -89,7 +108,7 @@ def signup_card() -> rx.Component:
     """``/signup``."""
     return auth_card(
         "Create your account",
-        _credentials_form("Sign up", AuthState.sign_up, "new-password"),
+        _credentials_form("Sign up", routes.SESSION_SIGNUP, "new-password"),
         rx.vstack(
             rx.text(
                 "3–32 letters, digits, _ . or - for the username; at least 8 characters "

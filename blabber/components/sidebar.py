@@ -10,7 +10,7 @@ from blabber.components.people_picker import people_picker
 from blabber.components.room_directory import browse_rooms, create_room
 from blabber.services.conversations import DirectSummary
 from blabber.services.views import RoomSummary
-from blabber.state.auth import AuthState
+from blabber.state.auth import AuthState, log_out
 from blabber.state.chat import ChatState
 from blabber.state.sidebar import SidebarState
 
@@ -165,7 +165,7 @@ def sidebar() -> rx.Component:
                 color=rx.color("gray", 12),
                 _hover={"color": rx.color("gray", 12)},
             ),
-            rx.button("Log out", on_click=AuthState.log_out, variant="soft", size="1"),
+            rx.button("Log out", on_click=log_out(), variant="soft", size="1"),
             width="100%",
             align="center",
         ),

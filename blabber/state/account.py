@@ -11,11 +11,11 @@ import logging
 
 import reflex as rx
 
-from blabber import db, routes
+from blabber import db
 from blabber.realtime.runtime import runtime
 from blabber.services import account_settings
 from blabber.services.errors import ServiceError
-from blabber.state.auth import AuthState
+from blabber.state.auth import AuthState, signed_out_elsewhere
 from blabber.state.chat import Caller, ChatState, signed_in
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ class AccountState(ChatState):
         """Nothing: the settings page is not about a room."""
 
     @rx.event
-    @signed_in
+    @signed_in(page_load=True)
     async def open_settings(self, me: Caller):
         """on_load of ``/settings``: no room open, fresh messages."""
         await self._close_room()
@@ -105,6 +105,5 @@ class AccountState(ChatState):
         """This tab's session has ended: forget it here and go to the log-in page."""
         auth = await self.get_state(AuthState)
         auth._forget()
-        auth.auth_token = ""
         await runtime().follow(self._token())
-        return rx.redirect(routes.LOGIN)
+        return signed_out_elsewhere()

@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -33,7 +32,7 @@ from blabber import db, routes
 from blabber.realtime.hub import Hub, get_hub
 from blabber.realtime.runtime import runtime
 from blabber.services.errors import ServiceError
-from blabber.state.auth import SESSION_STORAGE_KEY, AuthState
+from blabber.state.auth import AuthState
 
 log = logging.getLogger(__name__)
 FAILED = object()  # what ChatState._call returns when the service refused or failed
@@ -153,25 +152,21 @@ class ChatState(rx.State):
         """Reset the vars that belong to the open room; each feature state overrides this."""
 
     @rx.event
-    async def resume(self, stored_token: str, replay: str = ""):
+    async def resume(self, replay: str = ""):
         """Carry on after the server lost this tab's state (e.g. Redis restarted).
 
-        The socket stayed open, so no hydrate re-sent the browser's stored
-        session and this tab looks logged out. The browser hands its stored
-        token back (:func:`resume_or_log_in`); it is checked exactly as on a
-        page load, and the page's own load handler runs again. A missing,
-        wrong or revoked token ends at /login like any logged-out tab. The
-        composer is not touched, so a draft survives; when the lost action was
-        the send itself (``replay="send"``), the room's load handler submits
-        the composer once more after the room is open (``take_replay_send``),
-        so the person's Enter is not swallowed. Nothing was stored by the
-        refused send, so the replay cannot post twice.
+        The socket stayed open, so no hydrate or page load rebuilt the tab:
+        the identity is still proven (the handshake's cookie), but the tab's
+        room, hub registration and the rest are gone. A chat action that finds
+        the state so (:func:`signed_in`) answers with this, which runs the
+        page's own load handler again. The composer is not touched, so a
+        draft survives; when the lost action was the send itself
+        (``replay="send"``), the room's load handler submits the composer
+        once more after the room is open (``take_replay_send``), so the
+        person's Enter is not swallowed. Nothing was stored by the dropped
+        send, so the replay cannot post twice.
         """
-        auth = await self.get_state(AuthState)
-        if isinstance(stored_token, str) and stored_token:
-            auth.auth_token = stored_token[:200]  # presented on this socket
         if await self._caller() is None:
-            auth.auth_token = ""
             return rx.redirect(routes.LOGIN)
         self._replay_send = self._replay_send or replay == "send"
         path = self.router.url.path
@@ -191,26 +186,43 @@ def _page_load(name: str):
     return next(getattr(s, name) for s in ChatState.get_substates() if name in s.event_handlers)
 
 
-def signed_in(handler: Callable | None = None, *, room: bool = False, replay: str = "") -> Any:
+def signed_in(
+    handler: Callable | None = None,
+    *,
+    room: bool = False,
+    replay: str = "",
+    page_load: bool = False,
+) -> Any:
     """Run a chat action only for a verified caller, who is passed as ``me``.
 
     Write ``@rx.event`` over ``@signed_in``, and the handler as
     ``async def act(self, me: Caller, <frontend args>)``; ``me`` is not a
     frontend argument (the signature Reflex sees leaves it out). A caller
-    without a verified session gets :func:`resume_or_log_in`: the tab
-    re-presents its stored session, or lands at /login. With ``room=True``
-    the action also needs an open room and does nothing without one.
-    ``replay="send"`` asks ``resume`` to submit the composer again afterwards.
+    without a verified session is sent to /login. With ``room=True`` the
+    action also needs an open room and does nothing without one.
+
+    A tab whose server state was lost has a proven identity (its socket's
+    cookie) but no page: every action except a page's load handler
+    (``page_load=True``) then answers with ``ChatState.resume`` instead of
+    running, which rebuilds the page; ``replay="send"`` asks it to submit the
+    composer again afterwards. A state is "lost" when no signed-in action
+    has run in it yet (``_me_id`` unset): each page's load handler is one, so
+    a real page always has it.
     """
     if handler is None:
-        return functools.partial(signed_in, room=room, replay=replay)
+        return functools.partial(signed_in, room=room, replay=replay, page_load=page_load)
     is_generator = inspect.isasyncgenfunction(handler)
 
     @functools.wraps(handler)
     async def action(self: ChatState, *args: Any, **kwargs: Any):
+        lost = not page_load and not self._me_id
         me = await self._caller()
         if me is None:
-            yield resume_or_log_in(replay)
+            yield rx.redirect(routes.LOGIN)
+            return
+        if lost:
+            resume: Any = ChatState.resume  # an event handler, called with its argument
+            yield resume(replay)
             return
         if room and not me.room_id:
             return
@@ -228,16 +240,8 @@ def signed_in(handler: Callable | None = None, *, room: bool = False, replay: st
     action.__signature__ = signature.replace(parameters=[self_param, *frontend])  # type: ignore[attr-defined]
     action.__annotations__ = {k: v for k, v in handler.__annotations__.items() if k != "me"}
     action.signed_in = True  # type: ignore[attr-defined]  # tests/test_chat_states.py checks every handler
+    action.page_load = page_load  # type: ignore[attr-defined]
     return action
-
-
-def resume_or_log_in(replay: str = ""):
-    """What a chat action answers a tab without a verified user: try its stored session first."""
-    resume: Any = ChatState.resume  # an event handler, called with its arguments below
-    return rx.call_script(
-        f"localStorage.getItem({json.dumps(SESSION_STORAGE_KEY)}) || ''",
-        callback=(lambda stored: resume(stored, replay)) if replay else resume,
-    )
 
 
 def scroll_to_message(message_id: int) -> EventSpec:

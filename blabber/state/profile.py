@@ -65,7 +65,7 @@ class ProfileState(ChatState):
             self.card = card
 
     @rx.event
-    @signed_in
+    @signed_in(page_load=True)
     async def load_my_profile(self, me: Caller):
         """on_load of /settings: the form starts from my stored profile."""
         self.profile_error = self.profile_done = ""
@@ -104,7 +104,7 @@ class ProfileState(ChatState):
             self.profile_done = "Profile saved."
 
     @rx.event
-    @signed_in
+    @signed_in(page_load=True)
     async def remember_time_zone(self, me: Caller, time_zone: str):
         """The browser's time zone, from the shell's first render (best effort, no message)."""
         with contextlib.suppress(Exception):

@@ -76,7 +76,7 @@ class RoomState(ChatState):
 
     # -- opening -------------------------------------------------------------
     @rx.event
-    @signed_in
+    @signed_in(page_load=True)
     async def open_room(self, me: Caller):
         """on_load of ``/rooms/<name>`` and ``/dm/<id>``: membership check, then the live feed."""
         path = self.router.url.path

@@ -54,7 +54,7 @@ class SidebarState(ChatState):
         return f"({total}) {APP_NAME}" if total else APP_NAME
 
     @rx.event
-    @signed_in
+    @signed_in(page_load=True)
     async def open_home(self, me: Caller):
         """on_load of ``/``: the shell with my rooms and no room open."""
         await self._show_no_room(me.user_id)

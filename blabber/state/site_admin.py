@@ -39,7 +39,7 @@ class SiteAdminState(ChatState):
         """Nothing: the admin page is not about a room."""
 
     @rx.event
-    @signed_in
+    @signed_in(page_load=True)
     async def open_admin(self, me: Caller):
         """on_load of /admin: site admins get the lists; anyone else goes home, told why."""
         await self._close_room()

@@ -33,11 +33,13 @@ nothing here may depend on the token staying the same.
 from __future__ import annotations
 
 import http.client
+import json
 import re
 import secrets
 import ssl
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -322,3 +324,30 @@ def test_two_users_through_nginx_survive_losing_a_process(
             nginx.stop()
         for server in servers:
             server.stop()
+
+
+def test_the_session_cookie_is_set_through_nginx_with_every_header(proxy) -> None:
+    """Log-in's HTTP side passes the proxy: the cookie arrives, the headers once each."""
+    nginx, _ = proxy
+    conn = http.client.HTTPConnection("127.0.0.1", nginx.port, timeout=15)
+    try:
+        body = json.dumps({"username": f"np{uuid.uuid4().hex[:6]}", "password": "password123"})
+        conn.request(
+            "POST",
+            "/api/session/signup",
+            body=body,
+            headers={
+                "Content-Type": "application/json",
+                "Origin": f"http://localhost:{nginx.port}",
+            },
+        )
+        resp = conn.getresponse()
+        resp.read()
+    finally:
+        conn.close()
+    assert resp.status == 200
+    (cookie,) = resp.headers.get_all("Set-Cookie") or []
+    assert (
+        cookie.startswith("blabber_session=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    )
+    assert_security_headers(resp)

@@ -124,3 +124,40 @@ def test_log_out_in_one_tab_logs_out_the_others(new_page, uniq):
     expect(second).to_have_url(re.compile(r"/login/?$"))
     expect(first).to_have_url(re.compile(r"/login/?$"), timeout=5_000)
     expect(first.get_by_test_id("current-username")).to_have_count(0)
+
+
+def test_the_session_is_an_http_only_cookie_no_script_can_read(new_page, uniq):
+    """The token is in an HttpOnly, SameSite=Lax cookie: not in document.cookie, nor storage.
+
+    A browser that still holds a token from before the cookie (localStorage)
+    has it deleted on the next page load and logs in once.
+    """
+    page = new_page()
+    page.goto("/login")
+    page.evaluate("localStorage.setItem('blabber_session', 'a-token-from-before-cookies')")
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/login/?$"))  # the old token does not sign in
+    page.wait_for_function("localStorage.getItem('blabber_session') === null")
+
+    name = uniq("cookie")
+    ui.sign_up(page, name)
+    (cookie,) = [c for c in page.context.cookies() if c["name"] == "blabber_session"]
+    assert cookie["httpOnly"] is True
+    assert cookie["sameSite"] == "Lax"
+    assert cookie["path"] == "/"
+    assert cookie["secure"] is False  # plain http here; Secure behind TLS (endpoint tests)
+    token = cookie["value"]
+    assert len(token) >= 40
+    readable = page.evaluate(
+        "[document.cookie, JSON.stringify(localStorage), JSON.stringify(sessionStorage)]"
+    )
+    assert not [text for text in readable if token in text], readable
+    assert "blabber_session" not in readable[0]
+
+    # Log out clears the cookie (and the session: a copy of the token is dead).
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(re.compile(r"/login/?$"))
+    assert not [c for c in page.context.cookies() if c["name"] == "blabber_session"]
+    page.context.add_cookies([{**cookie, "expires": -1}])
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/login/?$"))

@@ -50,7 +50,7 @@ async def test_send_during_outage_fails_clearly_then_retry_stores_once(postgres,
         await bob.join("ops")
         await alice.call(COMPOSER, "send", form_data={"body": "before", "client_id": "m-before"})
         await alice.wait_for(lambda: "before" in shown_bodies(alice))  # acknowledged
-        await carol.call(AUTH, "log_out")
+        await carol.log_out()
         await carol.wait_for(lambda: not carol.var(AUTH, "username"))
 
         postgres.stop("fast")
@@ -66,13 +66,12 @@ async def test_send_during_outage_fails_clearly_then_retry_stores_once(postgres,
         assert not alice.var(CHAT, "sending")
         assert not _composer_cleared(alice, mark)
         # A log-in needs the database too: a clear notice, not an exception.
-        await carol.call(AUTH, "log_in", form_data={"username": "carol", "password": "password123"})
-        await carol.wait_for(
-            lambda: "unavailable" in (carol.var(AUTH, "form_error") or ""), timeout=15
-        )
-        assert not carol.var(AUTH, "submitting"), "the log-in form must be usable again"
+        status, answer = await carol.post_session("login", username="carol", password="password123")
+        assert status == 503 and "unavailable" in answer["error"], (status, answer)
+        assert not carol.session_token
         for client in (alice, bob, carol):
             assert_no_leak([client.deltas, client.frontend_events])
+        assert_no_leak([[answer]])
 
         postgres.start()
         await wait_health(server.url, 200)  # recovered by itself: the pool reconnects
@@ -86,8 +85,7 @@ async def test_send_during_outage_fails_clearly_then_retry_stores_once(postgres,
             assert alice.var(CHAT, "composer_error") == ""
         await alice.settle(0.3)
         assert shown_bodies(alice) == ["before", "during"]
-        await carol.call(AUTH, "log_in", form_data={"username": "carol", "password": "password123"})
-        await carol.wait_for(lambda: carol.var(AUTH, "username") == "carol", timeout=15)
+        await carol.log_in("carol")
         assert stored_messages(postgres.url) == [("m-before", "before"), ("m-during", "during")]
     finally:
         for client in (alice, bob, carol):

@@ -13,16 +13,17 @@ Roles, each a real client speaking Reflex's websocket protocol:
 * ``kicked``: was a member, removed and banned by the admin;
 * ``non_admin``: a current member, for the admin actions (kick, unban);
 * ``stale_no_hydrate``: a member whose socket closed, kicked while away, who
-  reopens a socket with the same tab token and sends events without the
-  browser's hydrate (so without presenting any session token);
-* ``stale_proven``: the same, but presenting their own (valid) session token
-  through ``update_vars_internal``, still without a page load: the server's
-  memory of the tab (open room, room list) must grant nothing;
-* ``blanked_restored``: a connected member who blanks their token for one
-  event (the hub drops the tab), is kicked, then restores the token;
+  reopens a socket with the same tab token, without the session cookie, and
+  sends events without the browser's hydrate;
+* ``stale_proven``: the same, but with their own (valid) session cookie in
+  the handshake, still without a page load: the server's memory of the tab
+  (open room, room list) must grant nothing;
+* ``blanked_restored``: a connected member whose tab opens one socket without
+  the cookie (one event: the hub drops the tab), is kicked, then opens one
+  with the cookie again, without a page load;
 * ``borrowed_token``: a stranger who read a current member's tab token (it
   travels in the websocket URL) and opens a socket with it after the
-  member's socket closed, without any session token.
+  member's socket closed, without the member's cookie.
 
 Each role calls each handler with crafted arguments (the room's name and
 internal id, other users' ids, forged field names, wrong types). Afterwards:
@@ -50,7 +51,6 @@ from tests.support.appserver import AppServer
 from tests.support.reflex_client import (
     ADMIN,
     AUTH,
-    AUTH_TOKEN_KEY,
     CHAT,
     COMPOSER,
     FEED,
@@ -67,9 +67,12 @@ INTRUDER = "intruder was here"
 STALE = ("stale_no_hydrate", "stale_proven", "blanked_restored")
 ROLES = ("logged_out", "non_member", "kicked", "non_admin", *STALE, "borrowed_token")
 FORMER_MEMBERS = ("kicked", *STALE)  # saw the secret before they were removed
-# Callers who hold no session of their own (a stale tab re-presents its own, valid
-# one when asked: it is signed in as itself): they may be given real names to act on.
-NOT_SIGNED_IN = ("logged_out", "borrowed_token")
+# Callers whose socket carries no session cookie (the other stale tabs carry their
+# own, valid one: they are signed in as themselves): they may be given real names.
+NOT_SIGNED_IN = ("logged_out", "stale_no_hydrate", "borrowed_token")
+# Last: they end the caller's own session (the one change they may make), after
+# which every handler would be refused before its own checks.
+ENDS_SESSION = {("AccountState", "log_out_everywhere"), ("AccountState", "delete_account")}
 # What the current member (``non_admin``) calls: the admin's actions, and
 # changes of a message that is not theirs (alice's secret).
 ADMIN_ONLY = {
@@ -434,18 +437,13 @@ MATRIX: dict[tuple[str, str], Calls] = {
     ("AccountState", "setvar"): _setvar("password_done", "account_error", "room_name"),
     ("AuthState", "require_login"): _no_args,
     ("AuthState", "skip_if_signed_in"): _no_args,
-    ("AuthState", "sign_up"): lambda c, _r: [
-        (None, {"form_data": {"username": c["alice"].upper(), "password": "password123"}}),
-        (None, {"form_data": {"username": c["alice"], "password": "x", "user_id": 1}}),
+    ("AuthState", "log_out_answered"): lambda c, _r: [
+        (None, {"logged_out": False}),
+        (None, {"logged_out": "true", "user_id": c["alice_id"]}),
+        (None, {}),
     ],
-    ("AuthState", "log_in"): lambda c, _r: [
-        (None, {"form_data": {"username": c["alice"], "password": "wrong-password"}}),
-        (None, {"form_data": {"username": c["alice"], "password": "", "user_id": c["alice_id"]}}),
-    ],
-    ("AuthState", "setvar"): _setvar("username", "auth_token", "signed_in"),
+    ("AuthState", "setvar"): _setvar("username", "signed_in"),
     ("FeedState", "setvar"): _setvar("room", "recent", "tail", "members"),
-    # Last: it ends the caller's own session (the one change it may make).
-    ("AuthState", "log_out"): lambda c, _r: [(None, {"token": "forged"}), (None, {})],
 }
 
 
@@ -470,7 +468,8 @@ def state_handlers() -> dict[tuple[str, str], str]:
 
 def test_matrix_covers_every_handler():
     handlers = set(state_handlers())
-    assert {("AdminState", "kick"), ("AuthState", "log_in")} <= handlers  # enumeration works
+    enumerated = {("AdminState", "kick"), ("AuthState", "skip_if_signed_in")}
+    assert enumerated <= handlers  # enumeration works
     missing = sorted(handlers - set(MATRIX))
     assert missing == [], f"add hostile calls for these handlers to MATRIX: {missing}"
     assert sorted(set(MATRIX) - handlers) == [], "MATRIX names handlers that no longer exist"
@@ -580,9 +579,10 @@ async def stale_caller(role: str, ctx: dict, backend: AppServer, made: list) -> 
     await dan.join(ctx["room"])
     await alice.wait_for(lambda: (_listed(alice, name) or {}).get("online", False))
     dan_id = _listed(alice, name)["user_id"]  # type: ignore[index]
-    storage = dan.storage()
+    cookie = dan.session_token
     if role == "blanked_restored":
-        await dan.set_storage({AUTH_TOKEN_KEY: ""})
+        dan.session_token = ""
+        await dan.reopen_without_hydrate()
         await dan.call(ROOM, "jump_to_latest")
         await dan.settle(0.2)
     else:
@@ -590,12 +590,8 @@ async def stale_caller(role: str, ctx: dict, backend: AppServer, made: list) -> 
         await alice.wait_for(lambda: not (_listed(alice, name) or {}).get("online"), timeout=15)
     await alice.call(ADMIN, "kick", user_id=dan_id)
     await alice.wait_for(lambda: _listed(alice, name) is None)
-    if role == "blanked_restored":
-        await dan.set_storage(storage)
-    else:
-        await dan.reopen_without_hydrate()
-        if role == "stale_proven":
-            await dan.set_storage(storage)
+    dan.session_token = "" if role == "stale_no_hydrate" else cookie
+    await dan.reopen_without_hydrate()
     ctx["stale_id"] = dan_id
     return dan
 
@@ -649,8 +645,8 @@ async def test_every_handler_refuses(role, backend, backend_db, clients, room):
     entries = [k for k in MATRIX if role != "non_admin" or k in ADMIN_ONLY]
     # Typing first: a later handler (open_home, load_older...) closes the room the
     # tab's state remembers, after which typing is refused before the service.
-    first, last = ("ComposerState", "typing"), ("AuthState", "log_out")
-    for key in sorted(entries, key=lambda k: (k != first, k == last)):
+    first = ("ComposerState", "typing")
+    for key in sorted(entries, key=lambda k: (k != first, k in ENDS_SESSION)):
         for path, payload in MATRIX[key](room, role):
             caller.path = path or caller.path
             await caller.emit_raw(handlers[key], payload)

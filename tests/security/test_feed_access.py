@@ -27,6 +27,7 @@ async def test_logout_kick_and_revocation_each_stop_the_feed(backend):
     dave = await tab(backend, uniq("dave"), room)
     # dave's second tab on the same session, as another browser tab would be.
     dave_too = ReflexClient(backend.url)
+    dave_too.session_token = dave.session_token  # the browser's cookie, sent by every tab
     await dave_too.connect(f"/rooms/{room}", dave.storage())
     try:
         await post(alice, "everyone sees this")
@@ -37,8 +38,8 @@ async def test_logout_kick_and_revocation_each_stop_the_feed(backend):
             )
         marks = {c: len(c.received) for c in (bob, carol, dave_too)}
 
-        await bob.call(AUTH, "log_out")  # bob: logged out, socket still open
-        await bob.wait_for(lambda: not bob.var(AUTH, "auth_token"), timeout=10)
+        await bob.log_out()  # bob: logged out (the endpoint), socket still open
+        await bob.wait_for(lambda: not bob.var(AUTH, "username"), timeout=10)
         carol_id = next(
             m["user_id"]
             for m in alice.var(FEED, "members", [])
@@ -46,7 +47,7 @@ async def test_logout_kick_and_revocation_each_stop_the_feed(backend):
         )
         carol_mark = len(carol.received)
         await alice.call(ADMIN, "kick", user_id=carol_id)  # carol: kicked
-        await dave.call(AUTH, "log_out")  # dave's other tab: revoked elsewhere
+        await dave.log_out()  # dave's other tab: revoked elsewhere
         await dave_too.wait_for(
             lambda: any("/login" in json.dumps(e) for e in dave_too.frontend_events), timeout=10
         )

@@ -2,9 +2,9 @@
 
 Two real backends: one configured behind a trusted proxy on 127.0.0.1 (as
 nginx would be), where X-Forwarded-For names the client, and one with no
-proxy configured, where that header is ignored and the socket's address
-counts. Clients speak Reflex's websocket protocol and set the handshake
-headers a proxy (or a forger) would.
+proxy configured, where that header is ignored and the connection's address
+counts. Clients post the log-in and sign-up forms to the session endpoints
+as the page's script does, with the headers a proxy (or a forger) would set.
 """
 
 from __future__ import annotations
@@ -61,77 +61,64 @@ async def tab(request) -> AsyncIterator:
         await client.close()
 
 
-async def submit(client: ReflexClient, handler: str, username: str, password: str) -> str:
-    """Submit a credentials form; returns the form error ("" when it signed in)."""
-    mark = len(client.deltas)
-
-    def answered() -> bool:  # a delta after ``mark`` ended the submission
-        return any(
-            d.get(AUTH, {}).get("submitting_rx_state_") is False for d in client.deltas[mark:]
-        )
-
-    await client.call(AUTH, handler, form_data={"username": username, "password": password})
-    await client.wait_for(answered)
-    await client.settle(0.2)
-    return client.var(AUTH, "form_error") or ""
+async def submit(client: ReflexClient, endpoint: str, username: str, password: str) -> str:
+    """Post a credentials form; returns its error ("" when it signed in)."""
+    status, answer = await client.post_session(endpoint, username=username, password=password)
+    assert (status == 200) == ("error" not in answer), (status, answer)
+    return answer.get("error", "")
 
 
 async def test_sign_ups_are_limited_per_forwarded_address(proxied, tab):
     for _ in range(2):
-        assert (
-            await submit(await tab(proxied, "203.0.113.10"), "sign_up", uniq(), "password1") == ""
-        )
+        assert await submit(await tab(proxied, "203.0.113.10"), "signup", uniq(), "password1") == ""
     locked = await tab(proxied, "203.0.113.10")
     name = uniq()
-    assert await submit(locked, "sign_up", name, "password1") == SIGNUP_LOCKED
+    assert await submit(locked, "signup", name, "password1") == SIGNUP_LOCKED
     assert locked.var(AUTH, "username") in (None, "")
     # A forged entry in front of the proxy's own does not escape the limit:
     # the proxy appends the real address last, and that is the one counted.
     forged = await tab(proxied, "198.51.100.99, 203.0.113.10")
-    assert await submit(forged, "sign_up", uniq(), "password1") == SIGNUP_LOCKED
+    assert await submit(forged, "signup", uniq(), "password1") == SIGNUP_LOCKED
     # Another network is not affected.
-    assert await submit(await tab(proxied, "203.0.113.11"), "sign_up", name, "password1") == ""
+    assert await submit(await tab(proxied, "203.0.113.11"), "signup", name, "password1") == ""
 
 
-async def test_event_payload_cannot_choose_the_address(proxied, tab):
-    """Router data and form fields naming an address are ignored."""
+async def test_the_request_cannot_choose_the_address(proxied, tab):
+    """Form fields and other headers naming an address are ignored."""
     for _ in range(2):
-        await submit(await tab(proxied, "203.0.113.20"), "sign_up", uniq(), "password1")
+        await submit(await tab(proxied, "203.0.113.20"), "signup", uniq(), "password1")
     client = await tab(proxied, "203.0.113.20")
-    forged_router = {
-        "pathname": "/signup",
-        "asPath": "/signup",
-        "ip": "192.0.2.77",
-        "headers": {"x-forwarded-for": "192.0.2.77"},
-        "sid": "forged",
-    }
-    form = {"username": uniq(), "password": "password1", "client_address": "192.0.2.77"}
-    await client.sio.emit(
-        "event",
-        {"name": f"{AUTH}.sign_up", "payload": {"form_data": form}, "router_data": forged_router},
-        namespace="/_event",
+    client.headers.update({"X-Real-IP": "192.0.2.77", "Forwarded": "for=192.0.2.77"})
+    status, answer = await client.post_session(
+        "signup", username=uniq(), password="password1", client_address="192.0.2.77"
     )
-    await client.wait_for(lambda: bool(client.var(AUTH, "form_error")))
-    assert client.var(AUTH, "form_error") == SIGNUP_LOCKED
+    assert (status, answer.get("error")) == (429, SIGNUP_LOCKED)
+    # Positive control: the same request from another address is let in.
+    other = await tab(proxied, "203.0.113.21")
+    other.headers.update({"X-Real-IP": "192.0.2.77"})
+    status, _ = await other.post_session(
+        "signup", username=uniq(), password="password1", client_address="192.0.2.77"
+    )
+    assert status == 200
 
 
 async def test_failed_logins_are_limited_per_address(proxied, tab):
     victim = uniq("v")
-    assert await submit(await tab(proxied, "203.0.113.30"), "sign_up", victim, "password1") == ""
+    assert await submit(await tab(proxied, "203.0.113.30"), "signup", victim, "password1") == ""
     sprayer = await tab(proxied, "203.0.113.31")
     for name in (victim, uniq(), uniq()):  # one guess per username, as a sprayer does
-        assert await submit(sprayer, "log_in", name, "wrong-guess") == (
+        assert await submit(sprayer, "login", name, "wrong-guess") == (
             "Invalid username or password"
         )
-    assert await submit(sprayer, "log_in", victim, "password1") == LOGIN_LOCKED
+    assert await submit(sprayer, "login", victim, "password1") == LOGIN_LOCKED
     # The victim, from their own network, still gets in.
-    assert await submit(await tab(proxied, "203.0.113.30"), "log_in", victim, "password1") == ""
+    assert await submit(await tab(proxied, "203.0.113.30"), "login", victim, "password1") == ""
 
 
 async def test_without_trusted_proxy_forwarded_for_is_ignored(direct, tab):
     """Rotating a forged X-Forwarded-For does not get a client past the limit."""
     for i in range(2):
         fresh = await tab(direct, f"192.0.2.{i}")
-        assert await submit(fresh, "sign_up", uniq(), "password1") == ""
+        assert await submit(fresh, "signup", uniq(), "password1") == ""
     rotated = await tab(direct, "192.0.2.200")
-    assert await submit(rotated, "sign_up", uniq(), "password1") == SIGNUP_LOCKED
+    assert await submit(rotated, "signup", uniq(), "password1") == SIGNUP_LOCKED

@@ -9,7 +9,7 @@ Two attacks of a security review, replayed with crafted socket.io traffic:
   news, or let it post typing notices there.
 * **Tab token alone.** The tab token travels in the websocket URL (proxy
   logs). A socket opened with only a victim's tab token, without the
-  session token the browser proves on hydrate, must not act as the victim.
+  session cookie the browser's handshake carries, must not act as the victim.
 
 Every negative check has a positive control first (the same observer sees
 the same kind of thing from someone allowed), so a broken observer cannot
@@ -29,7 +29,6 @@ from tests.support.appserver import AppServer
 from tests.support.reflex_client import (
     ADMIN,
     AUTH,
-    AUTH_TOKEN_KEY,
     COMPOSER,
     FEED,
     ROOM,
@@ -49,6 +48,7 @@ async def wait_offline(admin: ReflexClient, name: str) -> None:
 async def second_tab_joins_elsewhere(backend: AppServer, of: ReflexClient) -> ReflexClient:
     """Another tab of the same session joins a room: a per-tab delivery to every tab of the user."""
     other = ReflexClient(backend.url)
+    other.session_token = of.session_token  # the browser's cookie: every tab sends it
     await other.connect("/", of.storage())
     await other.wait_for(lambda: bool(other.var(AUTH, "username")))
     await other.join(uniq("elsewhere"))
@@ -67,7 +67,7 @@ async def replay_kick_on_stale_tab(backend: AppServer, prove_identity: bool) -> 
     admin_name, mal_name = uniq("admin"), uniq("mal")
     admin = await tab(backend, admin_name, room)
     mal = await tab(backend, mal_name, room)
-    mal_storage = mal.storage()
+    mal_cookie = mal.session_token
     opened = [admin, mal]
     try:
         await admin.wait_for(lambda: (member_row(admin, mal_name) or {}).get("online", False))
@@ -76,9 +76,10 @@ async def replay_kick_on_stale_tab(backend: AppServer, prove_identity: bool) -> 
         await admin.call(ADMIN, "kick", user_id=member_row(admin, mal_name)["user_id"])
         await admin.wait_for(lambda: member_row(admin, mal_name) is None, timeout=10)
 
+        # With the real session cookie (but no page load, no on_load), or without.
+        mal.session_token = mal_cookie if prove_identity else ""
         await mal.reopen_without_hydrate()
-        if prove_identity:  # the real session token, but no page load (no on_load)
-            await mal.set_storage(mal_storage)
+        mal.session_token = mal_cookie  # the browser still has it, for the second tab
         mark = len(mal.received)
         # Typing before anything that re-checks membership (which closes the room).
         await mal.call(COMPOSER, "typing")
@@ -127,21 +128,29 @@ async def test_kicked_member_proving_the_session_on_a_stale_tab_gets_nothing(bac
     assert_nothing_reached(replay)
 
 
-async def test_blanking_and_restoring_the_token_does_not_survive_a_kick(backend):
+async def test_a_socket_without_the_cookie_then_one_with_it_does_not_survive_a_kick(backend):
+    """The cookie-era form of "blank the stored token, get kicked, restore it".
+
+    One socket of the tab without the cookie (the hub drops the tab), the
+    kick, then a socket with the cookie again but no page load: the tab's
+    remembered room must not come back.
+    """
     room = uniq("vault")
     admin_name, mal_name = uniq("admin"), uniq("mal")
     admin = await tab(backend, admin_name, room)
     mal = await tab(backend, mal_name, room)
-    token = mal.var(AUTH, "auth_token")
+    cookie = mal.session_token
     opened = [admin, mal]
     try:
         await admin.wait_for(lambda: member_row(admin, mal_name) is not None, timeout=10)
-        await mal.set_storage({AUTH_TOKEN_KEY: ""})
+        mal.session_token = ""
+        await mal.reopen_without_hydrate()
         await mal.call(ROOM, "jump_to_latest")  # one event without identity: the hub drops it
         await mal.processed()
         await admin.call(ADMIN, "kick", user_id=member_row(admin, mal_name)["user_id"])
         await admin.wait_for(lambda: member_row(admin, mal_name) is None, timeout=10)
-        await mal.set_storage({AUTH_TOKEN_KEY: token})
+        mal.session_token = cookie
+        await mal.reopen_without_hydrate()
         mark = len(mal.received)
         await mal.call(COMPOSER, "typing")  # before jump_to_latest re-checks membership
         await mal.call(ROOM, "jump_to_latest")
@@ -179,7 +188,7 @@ async def test_a_tab_token_alone_does_not_sign_in(backend, backend_db):
         assert forged not in bodies
         seen = json.dumps(intruder.received)
         assert "my own words" not in seen
-        assert victim.var(AUTH, "auth_token") not in seen
+        assert victim.session_token not in seen
         assert intruder.var(AUTH, "username") != victim_name
     finally:
         await intruder.close()

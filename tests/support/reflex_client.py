@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 import socketio
 
 from blabber.realtime.shown import shown_from_vars
@@ -35,7 +36,7 @@ FEED = f"{ROOT}.blabber___state___feed____feed_state"
 ON_LOAD = f"{ROOT}.reflex___state____on_load_internal_state.on_load_internal"
 UPDATE_VARS = f"{ROOT}.reflex___state____update_vars_internal_state.update_vars_internal"
 NAMESPACE = "/_event"  # socket.io-client treats the URL path as the namespace
-AUTH_TOKEN_KEY = f"{AUTH}.auth_token_rx_state_"  # the localStorage var, as state.js names it
+SESSION_COOKIE = "blabber_session"  # blabber/session_cookie.py
 
 
 class ReflexClient:
@@ -47,6 +48,9 @@ class ReflexClient:
         self.base_url = base_url.rstrip("/")
         self.origin = origin or base_url.replace("127.0.0.1", "localhost")
         self.headers = headers or {}  # extra handshake headers, e.g. X-Forwarded-For
+        # The browser's session cookie (HttpOnly: only the session endpoints set
+        # it); sent in the websocket handshake, where the server reads it.
+        self.session_token = ""
         # Every raw ``event`` message received, in order, exactly as decoded.
         self.received: list[dict[str, Any]] = []
         self.token = str(uuid.uuid4())
@@ -82,20 +86,20 @@ class ReflexClient:
         self._changed.set()
 
     async def _run_browser_side(self, event: dict[str, Any]) -> None:
-        """Do what the page's scripts would for the one script Blabber runs to recover.
+        """Do what ``state.js`` does with the events Blabber's recovery sends back.
 
-        A handler that finds the tab's server state lost asks the browser for
-        its stored session (``ChatState.resume``); the server answers with the
-        page's load handler, which the browser queues back. Other scripts
-        (toasts, notifications) need no answer.
+        A handler that finds the tab's server state lost answers with
+        ``ChatState.resume``; that answers with the page's load handler.
+        The browser queues both back to the server. Other events (toasts,
+        scripts, redirects) need no answer here.
         """
-        payload = event.get("payload") or {}
-        if event.get("name") == "_call_script" and ".resume" in str(payload.get("callback")):
+        name = str(event.get("name", ""))
+        if name == f"{CHAT}.resume":
             self._resuming = True
-            await self.call(CHAT, "resume", stored_token=self.var(AUTH, "auth_token", ""))
-        elif self._resuming and str(event.get("name", "")).endswith((".open_room", ".open_home")):
+            await self.emit_raw(name, event.get("payload") or {})
+        elif self._resuming and name.endswith((".open_room", ".open_home")):
             self._resuming = False
-            await self.emit_raw(event["name"], event.get("payload") or {})
+            await self.emit_raw(name, event.get("payload") or {})
 
     def var(self, substate: str, name: str, default: Any = None) -> Any:
         """The last value the server sent for ``name`` in ``substate`` or one of its substates.
@@ -124,12 +128,15 @@ class ReflexClient:
             f"{self.base_url}?token={self.token}",
             socketio_path="/_event",
             transports=["websocket"],
-            headers={**self.headers, "Origin": self.origin},
+            headers={**self.headers, **self._cookie_header(), "Origin": self.origin},
             namespaces=[NAMESPACE],
             wait_timeout=10,
         )
         if hydrate:
             await self.emit_raw(f"{ROOT}.hydrate_and_load", {"vars": storage or {}})
+
+    def _cookie_header(self) -> dict[str, str]:
+        return {"Cookie": f"{SESSION_COOKIE}={self.session_token}"} if self.session_token else {}
 
     async def reopen_without_hydrate(self) -> None:
         """Close the socket and open a new one with the same tab token, sending nothing."""
@@ -145,18 +152,12 @@ class ReflexClient:
     def storage(self) -> dict[str, Any]:
         """What the browser's storage holds for this tab and re-sends on hydrate.
 
-        localStorage: the session token. sessionStorage: the room feed's
-        catch-up cursor (``FeedState.seen``), as ``state.js`` stores every
-        delta of a client-storage var.
+        sessionStorage: the room feed's catch-up cursor (``FeedState.seen``),
+        as ``state.js`` stores every delta of a client-storage var. (The
+        session is a cookie, sent with every handshake.)
         """
-        stored = {}
-        token = self.var(AUTH, "auth_token", "")
-        if token:
-            stored[AUTH_TOKEN_KEY] = token
         seen = self.var(FEED, "seen", "")
-        if seen:
-            stored[f"{FEED}.seen_rx_state_"] = seen
-        return stored
+        return {f"{FEED}.seen_rx_state_": seen} if seen else {}
 
     async def reconnect(self, attempts: int = 40, delay: float = 0.25) -> None:
         """Reconnect like ``state.js`` after a dropped socket: same tab token, storage re-sent.
@@ -267,10 +268,57 @@ class ReflexClient:
         await self.sio.disconnect()
 
     # -- Blabber conveniences -------------------------------------------------
+    async def post_session(self, endpoint: str, **body: str) -> tuple[int, dict[str, Any]]:
+        """POST to a session endpoint as the page's script does; keeps the cookie it sets.
+
+        Returns the status and the JSON answer. Sends this tab's Origin,
+        cookie and extra headers (a proxy's X-Forwarded-For), like the browser.
+        """
+        headers = {**self.headers, "Origin": self.origin, **self._cookie_header()}
+        async with aiohttp.ClientSession() as http:
+            async with http.post(
+                f"{self.base_url}/api/session/{endpoint}", json=body, headers=headers
+            ) as response:
+                answer = await response.json(content_type=None)
+                morsel = response.cookies.get(SESSION_COOKIE)
+                if morsel is not None:
+                    self.session_token = morsel.value
+                return response.status, answer
+
+    async def load_page(self, path: str | None = None) -> None:
+        """A full page load of ``path`` (default: this one): a new socket, same tab token.
+
+        What the browser does after the session script logs in or out: the
+        new handshake carries the new cookie.
+        """
+        with contextlib.suppress(Exception):
+            await self.sio.disconnect()
+        self.sio = self._new_socket()
+        await self.connect(path or self.path, self.storage())
+
     async def sign_up(self, username: str, password: str = "password123") -> None:
-        """Sign up through AuthState and wait until signed in."""
-        await self.call(AUTH, "sign_up", form_data={"username": username, "password": password})
+        """Sign up through the endpoint, load ``/`` signed in, wait for the identity."""
+        status, answer = await self.post_session("signup", username=username, password=password)
+        assert status == 200, answer
+        await self.load_page("/")
         await self.wait_for(lambda: self.var(AUTH, "username") == username)
+
+    async def log_in(self, username: str, password: str = "password123") -> None:
+        """Log in through the endpoint, load ``/`` signed in, wait for the identity."""
+        status, answer = await self.post_session("login", username=username, password=password)
+        assert status == 200, answer
+        await self.load_page("/")
+        await self.wait_for(lambda: self.var(AUTH, "username") == username)
+
+    async def log_out(self) -> None:
+        """``Log out`` as the page does it: the endpoint revokes the session and clears the cookie.
+
+        The socket stays open (the browser would load /login next); the
+        server ends its identity by the revocation event, live.
+        """
+        status, answer = await self.post_session("logout")
+        assert status == 200, answer
+        self.session_token = ""
 
     async def join(self, room: str) -> None:
         """Join a room by name, then open its page (what the redirect does)."""

@@ -1,0 +1,1 @@
+"""Plain HTTP endpoints beside Reflex's pages and websocket (mounted by ``blabber.blabber``)."""

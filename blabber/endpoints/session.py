@@ -1,0 +1,178 @@
+"""``POST /api/session/login``, ``/signup``, ``/logout``: where the session cookie is set.
+
+The log-in and sign-up forms post here (``assets/session.js``) instead of
+sending the password over the websocket, because only an HTTP response can
+set an ``HttpOnly`` cookie (``blabber/session_cookie.py``). The page then
+loads afresh, so its new websocket carries the new cookie; a socket's
+identity is the cookie of its own handshake and nothing else.
+
+Every request must come from one of our origins (``BLABBER_ALLOWED_ORIGINS``),
+by its ``Origin`` header, which browsers send on every POST and pages cannot
+forge; with ``SameSite=Lax`` and the JSON content type (a cross-site form
+cannot send it) that makes three separate guards against another site
+logging a visitor in or out. Bodies are small JSON objects; anything else
+is refused with a message before any work. Answers are JSON:
+``{"ok": true}`` or ``{"error": "<what the person reads>"}``.
+
+Password work runs in the password pool (``db.run_password_work``), never
+on the event loop.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from blabber import db, routes, security, session_cookie
+from blabber.services import accounts
+from blabber.services.accounts import TooManyAttempts
+from blabber.services.errors import ServiceError
+from blabber.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 4096  # a username, a password and an invite code fit many times over
+FIELD_LIMITS = {"username": 200, "password": 1000, "invite": 100}  # the services refuse sooner
+UNAVAILABLE = "Log-in is unavailable right now; try again in a moment"
+WRONG_ORIGIN = "This request did not come from Blabber's own page"
+MALFORMED = "The form could not be read; reload the page and try again"
+
+
+def _answer(status: int, body: dict[str, Any], *cookies: str) -> JSONResponse:
+    response = JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+    for cookie in cookies:
+        response.headers.append("set-cookie", cookie)
+    return response
+
+
+def _refused(status: int, message: str) -> JSONResponse:
+    return _answer(status, {"error": message})
+
+
+def _origin_allowed(request: Request, settings: Settings) -> bool:
+    origin = request.headers.get("origin", "")
+    return bool(origin) and ("*" in settings.allowed_origins or origin in settings.allowed_origins)
+
+
+def _over_tls(request: Request, settings: Settings) -> bool:
+    """Whether the browser reached us over TLS: directly, or via a trusted proxy that says so."""
+    if request.url.scheme == "https":
+        return True
+    peer = request.client.host if request.client else ""
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[-1].strip().lower()
+    return forwarded == "https" and security.is_trusted_proxy(peer, settings.trusted_proxies)
+
+
+def _client_address(request: Request, settings: Settings) -> str:
+    """The browser's address for per-address limits (``security.client_address``)."""
+    return security.client_address(
+        request.client.host if request.client else "",
+        request.headers.get("x-forwarded-for", ""),
+        settings.trusted_proxies,
+        hops=settings.trusted_proxy_hops,
+    )
+
+
+async def _form(request: Request) -> dict[str, str] | JSONResponse:
+    """The posted JSON object's string fields (cut to size), or the refusal to send."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        return _refused(415, MALFORMED)
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return _refused(413, MALFORMED)
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        return _refused(400, MALFORMED)
+    if not isinstance(data, dict):
+        return _refused(400, MALFORMED)
+    return {
+        name: value[:limit] if isinstance(value := data.get(name, ""), str) else ""
+        for name, limit in FIELD_LIMITS.items()
+    }
+
+
+async def _checked_form(request: Request) -> dict[str, str] | JSONResponse:
+    """The form of a request from our own page, or the refusal to send."""
+    if not _origin_allowed(request, get_settings()):
+        return _refused(403, WRONG_ORIGIN)
+    return await _form(request)
+
+
+async def _start_session(
+    request: Request, form: dict[str, str], service: Callable[..., accounts.SignedIn]
+) -> JSONResponse:
+    """Run ``service(username, password)`` and answer with the new session's cookie."""
+    settings = get_settings()
+    try:
+        signed_in = await db.run_password_work(
+            service,
+            form["username"],
+            form["password"],
+            client_address=_client_address(request, settings),
+        )
+    except TooManyAttempts as err:
+        return _refused(429, err.message)
+    except ServiceError as err:
+        return _refused(400, err.message)
+    except Exception:  # database down: a clear message; the details go to the log only
+        log.exception("credentials check failed")
+        return _refused(503, UNAVAILABLE)
+    cookie = session_cookie.set_cookie_header(
+        signed_in.token,
+        max_age_seconds=settings.session_days * 86400,
+        secure=_over_tls(request, settings),
+    )
+    return _answer(200, {"ok": True, "username": signed_in.username}, cookie)
+
+
+async def log_in(request: Request) -> JSONResponse:
+    """The ``Log in`` form: check the credentials, start a session."""
+    form = await _checked_form(request)
+    if isinstance(form, JSONResponse):
+        return form
+    return await _start_session(request, form, accounts.log_in)
+
+
+async def sign_up(request: Request) -> JSONResponse:
+    """The ``Sign up`` form, with ``invite`` from an invite link's ``?invite=`` (checked there)."""
+    form = await _checked_form(request)
+    if isinstance(form, JSONResponse):
+        return form
+    service = functools.partial(accounts.sign_up, invite_code=form["invite"])
+    return await _start_session(request, form, service)
+
+
+async def log_out(request: Request) -> JSONResponse:
+    """``Log out``: revoke this browser's session everywhere (its other tabs follow live).
+
+    Needs no body, but the same Origin check: another site must not be able
+    to log a visitor out either.
+    """
+    settings = get_settings()
+    if not _origin_allowed(request, settings):
+        return _refused(403, WRONG_ORIGIN)
+    token = session_cookie.token_from_cookie_header(request.headers.get("cookie", ""))
+    if token:
+        try:
+            await db.run_in_session(accounts.log_out, token)
+        except Exception:
+            log.exception("log-out failed")
+            return _refused(503, "Could not log out right now; try again in a moment")
+    clear = session_cookie.clear_cookie_header(secure=_over_tls(request, settings))
+    return _answer(200, {"ok": True}, clear)
+
+
+ROUTES = (
+    (routes.SESSION_LOGIN, log_in),
+    (routes.SESSION_SIGNUP, sign_up),
+    (routes.SESSION_LOGOUT, log_out),
+)
