@@ -8,6 +8,9 @@
 // password never enters Reflex state.
 //
 // A form opts in with data-session-endpoint (the URL it posts to). The
+// capture listener below handles its submit once this script has run; the
+// form's own React handler covers the moment before (Reflex adds this script
+// to the page only after hydration): it waits for blabberSession.submit. The
 // script owns three things in it and nothing else: the text of its
 // [data-session-error] element (role="alert"), the disabled/aria-busy of its
 // submit button, and the page load after success. Reflex renders those
@@ -88,5 +91,5 @@
     return true;
   }
 
-  window.blabberSession = { logOut };
+  window.blabberSession = { logOut, submit };
 })();

@@ -8,6 +8,16 @@ from blabber import routes
 from blabber.components.common import brand, color_mode_toggle
 
 
+FORM_ID = "credentials-form"
+WAIT_FOR_SESSION_SCRIPT = (
+    "(function post(tries) {"
+    " if (window.blabberSession) {"
+    f" blabberSession.submit(document.getElementById('{FORM_ID}')); return; }}"
+    " if (tries < 200) setTimeout(() => post(tries + 1), 25);"
+    " })(0)"
+)
+
+
 def _credentials_form(button: str, endpoint: str, autocomplete_password: str) -> rx.Component:
     """A username/password form that ``assets/session.js`` posts to ``endpoint``.
 
@@ -55,6 +65,10 @@ def _credentials_form(button: str, endpoint: str, autocomplete_password: str) ->
             spacing="3",
             width="100%",
         ),
+        # Runs only while assets/session.js is not loaded yet (its capture
+        # listener otherwise takes the submit first): wait for it, then post.
+        on_submit=rx.call_script(WAIT_FOR_SESSION_SCRIPT),
+        id=FORM_ID,
         data_session_endpoint=endpoint,
         data_session_next=routes.HOME,
         method="post",

@@ -8,11 +8,13 @@ identity is the cookie of its own handshake and nothing else.
 
 Every request must come from one of our origins (``BLABBER_ALLOWED_ORIGINS``),
 by its ``Origin`` header, which browsers send on every POST and pages cannot
-forge; with ``SameSite=Lax`` and the JSON content type (a cross-site form
-cannot send it) that makes three separate guards against another site
-logging a visitor in or out. Bodies are small JSON objects; anything else
-is refused with a message before any work. Answers are JSON:
-``{"ok": true}`` or ``{"error": "<what the person reads>"}``.
+forge: so another site can neither log a visitor into an account of its
+choosing nor out of theirs (``SameSite=Lax`` keeps the cookie off its
+requests as well). Bodies are small JSON objects (or, for a form
+submitted before the page's scripts ran, the browser's own urlencoded
+post, answered with a redirect); anything else is refused with a message
+before any work. Answers are JSON: ``{"ok": true}`` or
+``{"error": "<what the person reads>"}``.
 
 Password work runs in the password pool (``db.run_password_work``), never
 on the event loop.
@@ -23,11 +25,12 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from blabber import db, routes, security, session_cookie
 from blabber.services import accounts
@@ -37,6 +40,8 @@ from blabber.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
+JSON = "application/json"  # what assets/session.js sends
+NATIVE_FORM = "application/x-www-form-urlencoded"  # a submit before the script ran
 MAX_BODY_BYTES = 4096  # a username, a password and an invite code fit many times over
 FIELD_LIMITS = {"username": 200, "password": 1000, "invite": 100}  # the services refuse sooner
 UNAVAILABLE = "Log-in is unavailable right now; try again in a moment"
@@ -80,24 +85,37 @@ def _client_address(request: Request, settings: Settings) -> str:
 
 
 async def _form(request: Request) -> dict[str, str] | JSONResponse:
-    """The posted JSON object's string fields (cut to size), or the refusal to send."""
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+    """The posted form's string fields (cut to size), or the refusal to send.
+
+    JSON from the page's script; or, when the form was submitted before the
+    page's scripts ran (a click during hydration), the browser's own
+    urlencoded POST, marked ``native`` so the answer is a redirect.
+    """
+    kind = request.headers.get("content-type", "").split(";")[0].strip()
+    if kind not in (JSON, NATIVE_FORM):
         return _refused(415, MALFORMED)
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY_BYTES:
             return _refused(413, MALFORMED)
-    try:
-        data = json.loads(body or b"{}")
-    except ValueError:
-        return _refused(400, MALFORMED)
+    data: object
+    if kind == NATIVE_FORM:
+        fields = urllib.parse.parse_qs(body.decode("utf-8", "replace"), max_num_fields=10)
+        data = {name: values[0] for name, values in fields.items()}
+    else:
+        try:
+            data = json.loads(body or b"{}")
+        except ValueError:
+            return _refused(400, MALFORMED)
     if not isinstance(data, dict):
         return _refused(400, MALFORMED)
-    return {
+    form = {
         name: value[:limit] if isinstance(value := data.get(name, ""), str) else ""
         for name, limit in FIELD_LIMITS.items()
     }
+    form["native"] = "1" if kind == NATIVE_FORM else ""
+    return form
 
 
 async def _checked_form(request: Request) -> dict[str, str] | JSONResponse:
@@ -108,9 +126,30 @@ async def _checked_form(request: Request) -> dict[str, str] | JSONResponse:
 
 
 async def _start_session(
+    request: Request,
+    form: dict[str, str],
+    service: Callable[..., accounts.SignedIn],
+    form_page: str,
+) -> Response:
+    """Run ``service(username, password)`` and answer with the new session's cookie.
+
+    A ``native`` form post gets a redirect instead of JSON: into the app, or
+    back to ``form_page`` (without the reason: the script's path shows it).
+    """
+    answer = await _session_answer(request, form, service)
+    if not form["native"]:
+        return answer
+    ok = answer.status_code == 200
+    redirect = RedirectResponse(routes.HOME if ok else form_page, status_code=303)
+    redirect.headers["Cache-Control"] = "no-store"
+    for cookie in answer.headers.getlist("set-cookie"):
+        redirect.headers.append("set-cookie", cookie)
+    return redirect
+
+
+async def _session_answer(
     request: Request, form: dict[str, str], service: Callable[..., accounts.SignedIn]
 ) -> JSONResponse:
-    """Run ``service(username, password)`` and answer with the new session's cookie."""
     settings = get_settings()
     try:
         signed_in = await db.run_password_work(
@@ -134,21 +173,21 @@ async def _start_session(
     return _answer(200, {"ok": True, "username": signed_in.username}, cookie)
 
 
-async def log_in(request: Request) -> JSONResponse:
+async def log_in(request: Request) -> Response:
     """The ``Log in`` form: check the credentials, start a session."""
     form = await _checked_form(request)
     if isinstance(form, JSONResponse):
         return form
-    return await _start_session(request, form, accounts.log_in)
+    return await _start_session(request, form, accounts.log_in, routes.LOGIN)
 
 
-async def sign_up(request: Request) -> JSONResponse:
+async def sign_up(request: Request) -> Response:
     """The ``Sign up`` form, with ``invite`` from an invite link's ``?invite=`` (checked there)."""
     form = await _checked_form(request)
     if isinstance(form, JSONResponse):
         return form
     service = functools.partial(accounts.sign_up, invite_code=form["invite"])
-    return await _start_session(request, form, service)
+    return await _start_session(request, form, service, routes.SIGNUP)
 
 
 async def log_out(request: Request) -> JSONResponse:

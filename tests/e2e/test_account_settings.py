@@ -39,13 +39,13 @@ def test_a_new_password_logs_out_my_other_sessions_live(new_page, uniq):
         "Password changed. 1 other session was logged out."
     )
     expect(here.get_by_placeholder("Current password")).to_have_value("")
-    expect(there).to_have_url(re.compile(r"/login$"))  # live, without a reload
+    expect(there).to_have_url(re.compile(r"/login/?$"))  # live, without a reload
     ui.log_in(there, alice, NEW_PASSWORD)
 
     open_settings(there)
     there.get_by_role("button", name="Log out everywhere").click()
-    expect(there).to_have_url(re.compile(r"/login$"))
-    expect(here).to_have_url(re.compile(r"/login$"))
+    expect(there).to_have_url(re.compile(r"/login/?$"))
+    expect(here).to_have_url(re.compile(r"/login/?$"))
 
 
 def test_a_deleted_account_leaves_its_messages_as_from_deleted_user(new_page, uniq):
@@ -66,7 +66,7 @@ def test_a_deleted_account_leaves_its_messages_as_from_deleted_user(new_page, un
     expect(dialog.get_by_test_id("account-error")).to_have_text("That is not your current password")
     dialog.get_by_placeholder("Password").fill(ui.PASSWORD)
     dialog.get_by_role("button", name="Delete account").click()
-    expect(a).to_have_url(re.compile(r"/login$"))
+    expect(a).to_have_url(re.compile(r"/login/?$"))
 
     expect(
         b.get_by_test_id("system-line").filter(has_text=f"{alice} deleted their account")

@@ -216,7 +216,7 @@ async def test_a_socket_is_signed_in_only_by_the_cookie_of_its_own_handshake(bac
 @pytest.mark.parametrize(
     ("body", "content_type", "status"),
     [
-        (b"username=a&password=b", "application/x-www-form-urlencoded", 415),
+        (b"username=a&password=b", "text/plain", 415),
         (b"{not json", "application/json", 400),
         (b'["a", "b"]', "application/json", 400),
         (b'{"username": "' + b"x" * 5000 + b'"}', "application/json", 413),
@@ -276,3 +276,22 @@ def test_the_cookie_parser_ignores_malformed_and_foreign_cookies():
     assert token_from_cookie_header("other=1") == ""
     assert token_from_cookie_header(f'{SESSION_COOKIE}="unterminated') == ""
     assert token_from_cookie_header(f"{SESSION_COOKIE}=" + "x" * 201) == ""
+
+
+def test_a_form_submitted_before_the_script_loaded_is_answered_with_a_redirect(backend):
+    """The browser's own urlencoded post (a click during hydration) still works."""
+    name = uniq("native")
+    body = f"username={name}&password={PASSWORD}".encode()
+    native = "application/x-www-form-urlencoded"
+    resp, _ = post(backend, "/api/session/signup", body, content_type=native)
+    assert (resp.status, resp.headers["Location"]) == (303, "/")
+    token, attributes = set_cookie(resp)
+    assert token and "httponly" in attributes
+    resp, _ = post(backend, "/api/session/login", b"username=x&password=y", content_type=native)
+    assert (resp.status, resp.headers["Location"]) == (303, "/login")
+    assert not resp.headers.get_all("Set-Cookie")
+    # Another site's form gets nothing: the Origin check comes first.
+    resp, _ = post(
+        backend, "/api/session/signup", body, content_type=native, origin="http://evil.example"
+    )
+    assert resp.status == 403 and users_named(backend, name) == 1
