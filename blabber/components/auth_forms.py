@@ -7,7 +7,6 @@ import reflex as rx
 from blabber import routes
 from blabber.components.common import brand, color_mode_toggle
 
-
 FORM_ID = "credentials-form"
 WAIT_FOR_SESSION_SCRIPT = (
     "(function post(tries) {"
