@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 import blabber.models  # noqa: F401  (register tables)
 from alembic import context
 from blabber.db import make_engine
+from blabber.models import is_search_index_object
 from blabber.settings import get_settings
 
 config = context.config
@@ -17,6 +18,11 @@ target_metadata = SQLModel.metadata
 
 def _url() -> str:
     return config.get_main_option("sqlalchemy.url") or get_settings().database_url
+
+
+def _modelled(_object, name, _type, _reflected, _compare_to) -> bool:
+    """Autogenerate compares everything but the search index (models.SEARCH_INDEX_OBJECTS)."""
+    return not is_search_index_object(name)
 
 
 def run_migrations_offline() -> None:
@@ -38,6 +44,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             compare_type=True,
             render_as_batch=url.startswith("sqlite"),
+            include_object=_modelled,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -310,6 +310,21 @@ class Message(SQLModel, table=True):
     deleted_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
+# The message search index lives outside these models: migration 0013 made it,
+# and database triggers keep it in step with ``messages`` (services/search*.py read
+# it). On SQLite, the FTS5 table ``messages_fts`` and its shadow tables; on
+# PostgreSQL, the column ``messages.search_vector`` and its GIN index. Schema
+# comparisons (alembic autogenerate, tests/test_migrations.py) skip them.
+# A future SQLite batch_alter_table on ``messages`` recreates the table and so
+# drops its triggers: such a migration must create them again.
+SEARCH_INDEX_OBJECTS = ("messages_fts", "search_vector", "ix_messages_search")
+
+
+def is_search_index_object(name: str | None) -> bool:
+    """Whether a schema object's name is part of the search index (not in these models)."""
+    return bool(name) and str(name).startswith(SEARCH_INDEX_OBJECTS)
+
+
 class Reaction(SQLModel, table=True):
     """One person's emoji on one message; a second click on the same emoji removes it."""
 

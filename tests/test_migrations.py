@@ -12,6 +12,7 @@ from sqlmodel import SQLModel
 import blabber.models  # noqa: F401  (register tables)
 from alembic import command
 from blabber import db
+from blabber.models import is_search_index_object
 from tests.conftest import PROJECT_ROOT
 
 
@@ -24,12 +25,38 @@ def alembic_config(engine: sa.Engine) -> Config:
 
 def schema_diff(engine: sa.Engine) -> list:
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        opts = {
+            "compare_type": True,
+            "include_object": lambda _o, name, *_: not is_search_index_object(name),
+        }
+        context = MigrationContext.configure(conn, opts=opts)
         return compare_metadata(context, SQLModel.metadata)
 
 
 def table_names(engine: sa.Engine) -> set[str]:
-    return set(sa.inspect(engine).get_table_names()) - {"alembic_version"}
+    """The modelled tables present (not alembic's, nor the search index's)."""
+    names = set(sa.inspect(engine).get_table_names()) - {"alembic_version"}
+    return {n for n in names if not is_search_index_object(n)}
+
+
+def test_the_search_index_is_there_and_goes_with_a_downgrade(engine):
+    """Migration 0013's index exists at head and is removed by its downgrade."""
+    cfg = alembic_config(engine)
+
+    def index_present() -> bool:
+        inspector = sa.inspect(engine)
+        if engine.dialect.name == "postgresql":
+            return "search_vector" in {c["name"] for c in inspector.get_columns("messages")}
+        return "messages_fts" in inspector.get_table_names()
+
+    assert index_present()
+    engine.dispose()
+    command.downgrade(cfg, "0012_site_admin_invites")
+    engine.dispose()
+    assert not index_present()
+    command.upgrade(cfg, "head")
+    engine.dispose()
+    assert index_present()
 
 
 def test_head_matches_the_models(engine):
