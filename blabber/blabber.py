@@ -256,6 +256,8 @@ app = rx.App(
     head_components=[
         rx.script(src="/message_list.js", defer=True),
         rx.script(src="/mentions.js", defer=True),
+        # Ctrl+K / Cmd+K and "/" focus "Search messages".
+        rx.script(src="/search_keys.js", defer=True),
         # Log-in, sign-up and Log out: the session cookie's HTTP side.
         rx.script(src="/session.js", defer=True),
         # On a phone the on-screen keyboard shrinks the layout (not just the

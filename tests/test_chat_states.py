@@ -27,6 +27,7 @@ from blabber.state.profile import ProfileState
 from blabber.state.room import RoomState
 from blabber.state.room_directory import DirectoryState
 from blabber.state.room_settings import RoomSettingsState
+from blabber.state.search import SearchState
 from blabber.state.sidebar import SidebarState
 from blabber.state.site_admin import SiteAdminState
 
@@ -44,6 +45,7 @@ FEATURES = (
     RoomSettingsState,
     ProfileState,
     SiteAdminState,
+    SearchState,
 )
 # Handlers that need no signed-in caller: Reflex's own setter, closing a
 # banner or an editor, and the recovery that establishes the caller itself.
@@ -62,6 +64,7 @@ OPEN_TO_ANYONE = {
     "show_adding",
     "show_settings",
     "ask_delete",
+    "show_search",
 }
 
 

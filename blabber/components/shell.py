@@ -7,6 +7,7 @@ import reflex as rx
 from blabber.components.common import AMBER_NOTICE, reconnecting_banner
 from blabber.components.members import members_panel
 from blabber.components.phone_drawers import PHONE
+from blabber.components.search import search_panel
 from blabber.components.sidebar import sidebar
 from blabber.state.feed import FeedState
 from blabber.state.profile import remember_time_zone_script
@@ -89,6 +90,7 @@ def shell(main: rx.Component, with_members: bool) -> rx.Component:
         rx.vstack(
             # Once per page load: the browser's time zone, for the local time on my card.
             rx.box(on_mount=remember_time_zone_script(), display="none"),
+            search_panel(),  # here, once: the sidebar is also drawn in the phone drawer
             reconnecting_banner(),
             degraded_banner(),
             notice_banner(),

@@ -8,6 +8,7 @@ from blabber import routes
 from blabber.components.common import brand, color_mode_toggle, error_text
 from blabber.components.people_picker import people_picker
 from blabber.components.room_directory import browse_rooms, create_room
+from blabber.components.search import search_box
 from blabber.services.conversations import DirectSummary
 from blabber.services.views import RoomSummary
 from blabber.state.auth import AuthState, log_out
@@ -169,6 +170,7 @@ def sidebar() -> rx.Component:
             width="100%",
             align="center",
         ),
+        search_box(),
         rx.form(
             rx.hstack(
                 rx.input(

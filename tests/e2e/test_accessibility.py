@@ -386,6 +386,23 @@ def test_a_permalink_highlighted(room: Room, mode: Mode) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_search_results_open(room: Room, mode: Mode) -> None:
+    room.open(room.alice)
+    box = room.alice.get_by_placeholder("Search messages")
+    box.fill("hello")
+    box.press("Enter")
+    panel = room.alice.get_by_role("dialog", name="Search results")
+    expect(panel.get_by_test_id("search-result").first).to_be_visible()
+    expect(panel.locator("mark").first).to_be_visible()
+    try:
+        check(room.alice, mode, "the search results, with a highlighted match")
+    finally:
+        room.alice.keyboard.press("Escape")
+        expect(panel).to_have_count(0)
+        box.fill("")
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_formatting_help_open(room: Room, mode: Mode) -> None:
     room.open(room.alice)
     room.alice.get_by_role("button", name="Formatting help").click()

@@ -332,6 +332,29 @@ MATRIX: dict[tuple[str, str], Calls] = {
     # The composer's @ suggestions: who is in the room, so members only.
     # Browse rooms / Create room: listing and joining public rooms, and creating
     # rooms, are for anyone signed in; they get crafted calls, the others real ones.
+    # Search: the service's membership join decides what anyone finds; the
+    # secret's own words, the room by name, the DM's words, and crafted shapes.
+    # (A name typed by the caller comes back in the panel's title: alice's only
+    # to callers who may see her name anyway.)
+    ("SearchState", "search_messages"): lambda c, role: [
+        (None, {"form_data": {"query": "launch code"}}),
+        (None, {"form_data": {"query": f"launch in:{c['room']}"}}),
+        (None, {"form_data": {"query": "between carol"}}),
+        *(
+            []
+            if role in ("logged_out", "non_member")
+            else [(None, {"form_data": {"query": f"from:{c['alice']}", "user_id": 1}})]
+        ),
+        (None, {"form_data": {"query": ["launch"]}}),
+        (None, {"form_data": "launch"}),
+    ],
+    ("SearchState", "order_results"): lambda _c, _r: [
+        (None, {"order": "best"}),
+        (None, {"order": "m.id; DROP TABLE messages"}),
+    ],
+    ("SearchState", "more_search_results"): _no_args,
+    ("SearchState", "show_search"): lambda _c, _r: [(None, {"open_": True}), (None, {})],
+    ("SearchState", "setvar"): _setvar("search_query", "search_hits", "_cursor"),
     ("DirectoryState", "show_directory"): lambda _c, _r: [(None, {"open_": True})],
     ("DirectoryState", "filter_directory"): lambda c, _r: [
         (None, {"query": c["room"]}),

@@ -1,0 +1,90 @@
+"""Search in a real browser: Ctrl+K, a phrase and from:, highlighted snippets, click-through.
+
+Two people share a room and a DM; alice also has a room bob is not in.
+bob's searches find what he may read, with the matched words in <mark>,
+and never alice's other room; a result opens the message highlighted.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e import ui
+
+pytestmark = pytest.mark.e2e
+
+
+def search(page, query: str) -> None:
+    page.keyboard.press("Control+k")
+    box = page.locator("input:focus")  # the sidebar's field, or the open panel's own
+    expect(box).to_have_attribute("placeholder", "Search messages")
+    box.fill(query)
+    box.press("Enter")
+    expect(page.get_by_role("dialog", name="Search results")).to_be_visible()
+
+
+def test_search_finds_what_i_can_read_highlighted_and_opens_it(new_page, uniq):
+    room, other = uniq("plans"), uniq("solo")
+    alice_name, bob_name = uniq("alice"), uniq("bob")
+    alice, bob = new_page(), new_page()
+    ui.sign_up(alice, alice_name)
+    ui.join(alice, other)
+    ui.send(alice, "release candidate for the vault")
+    ui.join(alice, room)
+    ui.sign_up(bob, bob_name)
+    ui.join(bob, room)
+    ui.send(alice, "We deployed the release to staging")
+    ui.send(bob, "the release notes are <b>ready</b>")
+    alice.get_by_role("button", name=f"Message {bob_name}").click()
+    expect(alice).to_have_url(re.compile(r"/dm/\d+$"))
+    ui.send(alice, "release party on friday")
+
+    search(bob, f'from:{alice_name} "deployed the release"')
+    results = bob.get_by_test_id("search-result")
+    expect(results).to_have_count(1)
+    expect(results.first).to_contain_text(f"#{room}")
+    marks = results.first.locator("mark")
+    expect(marks.first).to_be_visible()
+    marked = " ".join(marks.all_inner_texts())  # one range per phrase (SQLite), or per word
+    assert "deployed" in marked and "release" in marked and "staging" not in marked
+
+    # Every result bob may read (the room and the DM), never alice's other room.
+    search(bob, "release")
+    expect(results).to_have_count(3)
+    expect(bob.get_by_role("dialog")).not_to_contain_text("vault")
+    expect(results.nth(0)).to_contain_text(f"Direct message with {alice_name}")
+    expect(results.nth(1)).to_contain_text("the release notes are <b>ready</b>")  # as typed
+    expect(bob.get_by_role("dialog").locator("b")).to_have_count(0)
+
+    # Best match reorders the same hits; Newest first comes back.
+    bob.get_by_role("button", name="Best match").click()
+    expect(bob.get_by_role("button", name="Best match")).to_have_attribute("aria-pressed", "true")
+    expect(results).to_have_count(3)
+    bob.get_by_role("button", name="Newest first").click()
+    expect(results.nth(0)).to_contain_text(f"Direct message with {alice_name}")
+
+    # Clicking a result opens the message highlighted in its room.
+    results.nth(2).click()
+    expect(bob).to_have_url(re.compile(rf"/rooms/{room}\?message=\d+$"))
+    row = bob.locator(".message-row").filter(has_text="We deployed the release to staging")
+    expect(row).to_have_attribute("data-highlighted", "true")
+
+    # A room bob is not in: nothing, said plainly.
+    search(bob, "candidate")
+    expect(results).to_have_count(0)
+    expect(bob.get_by_test_id("search-empty")).to_be_visible()
+    # A filter naming it says so instead of silently finding nothing.
+    search(bob, f"release in:{other}")
+    expect(bob.get_by_test_id("search-error")).to_have_text(
+        f"You are not in a room or conversation called {other}"
+    )
+    bob.keyboard.press("Escape")
+    expect(bob.get_by_role("dialog")).to_have_count(0)
+
+    # "/" focuses the box too, when not typing somewhere else.
+    bob.evaluate("document.activeElement && document.activeElement.blur()")
+    bob.keyboard.press("/")
+    expect(bob.locator("#search-messages")).to_be_focused()
