@@ -120,8 +120,9 @@ def search(
     conditions, params = _filters(session, me, query)
     best = order == BEST and match is not None
     cursor = max(0, int(cursor)) if isinstance(cursor, int) else 0
+    id_column = match.id_column if match else "m.id"
     if cursor and not best:
-        conditions.append("m.id < :cursor")
+        conditions.append(f"{id_column} < :cursor")
         params["cursor"] = cursor
     # Every fragment is this module's or search_sql's own text; the person's
     # words and names reach the database only as bound parameters.
@@ -131,7 +132,7 @@ def search(
         WHERE m.kind = 'user' AND m.deleted_at IS NULL
           {"AND " + match.where if match else ""}
           {"".join(" AND " + c for c in conditions)}
-        ORDER BY {match.rank + ", m.id DESC" if best and match else "m.id DESC"}
+        ORDER BY {match.rank + ", m.id DESC" if best and match else id_column + " DESC"}
         LIMIT :limit OFFSET :offset
     """  # noqa: S608
     params.update(me=user_id, limit=PAGE + 1, offset=cursor if best else 0)

@@ -54,6 +54,8 @@ class TextMatch:
     rank: str
     snippet: str
     params: dict[str, object]
+    # The message id as this backend orders it fastest (newest first, paging).
+    id_column: str = "m.id"
     # A character the snippet has in place of "<" (to be turned back), or "".
     less_than_stand_in: str = ""
 
@@ -80,6 +82,9 @@ def sqlite_match(query: ParsedQuery, marks: tuple[str, str]) -> TextMatch:
         rank="bm25(messages_fts)",
         snippet=(f"snippet(messages_fts, 0, :mark_open, :mark_close, '…', {SNIPPET_TOKENS})"),
         params={"fts": expression, "mark_open": marks[0], "mark_close": marks[1]},
+        # FTS5 hands matches out in rowid order itself (descending when asked),
+        # so "newest first, LIMIT 21" stops after 21 instead of sorting them all.
+        id_column="messages_fts.rowid",
     )
 
 
