@@ -19,7 +19,7 @@ export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup setup-dev migrate run test lint typecheck unit e2e build seed bench bench-quick bench-mentions soak clean
+.PHONY: setup setup-dev migrate run test lint typecheck unit e2e build seed bench bench-quick bench-mentions bench-search soak clean
 
 $(VENV)/.runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
@@ -80,6 +80,11 @@ bench-quick: setup-dev
 ## The mentions line (issue 15): 200 members, 5 msg/s, plain vs 5 @mentions alternated; ~70 s.
 bench-mentions: setup-dev
 	$(PY) -m bench --mentions
+
+## Search at scale (issue 17): 1M messages on SQLite and PostgreSQL; queries, backfill, index
+## size, send cost with the index on/off. E.g. `make bench-search SEARCH_ARGS="--messages 200000"`.
+bench-search: setup-dev
+	$(PY) -m bench.search $(SEARCH_ARGS)
 
 ## Soak: 5 min, 200 tabs, sends/typing/reconnects/joins on PostgreSQL + Redis; fails on any
 ## loss, duplicate or reordering (bench/soak.py). E.g. `make soak SOAK_ARGS="--minutes 1"`.

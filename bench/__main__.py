@@ -24,7 +24,7 @@ from typing import Any
 
 import psutil
 
-from bench import mentions, runner
+from bench import mentions, runner, search_index
 from bench.client import Protocol
 from bench.setup import Seeder
 from tests.support.pg import create_database, drop_database
@@ -109,6 +109,9 @@ def scenarios(quick: bool, config: str) -> list[tuple[str, dict[str, Any]]]:
         # another room; plain and 5-@mention messages alternated on the same
         # tabs (p99 within 1.2x). ~70 s, so not in --quick: see --mentions.
         ("mentions", {**MENTIONS, "duration": 8, "rounds": 3}),
+        # Issue 17: the 100 x 10 scenario with the search index's triggers on
+        # and off, alternated on the same tabs (p99 within 1.1x). See --search-index.
+        ("search-index", {"members": 100, "rate": 10, "duration": 8, "rounds": 3}),
     ]
     if config == "pg-redis":
         plan.append(("history", {"messages": 1_000_000}))
@@ -145,6 +148,8 @@ async def run_target(target: runner.Target, plan, url: str | None) -> list[dict[
                 r = await runner.with_changes(target, **params)
             elif kind == "mentions":
                 r = await mentions.mentions_ab(target, **params)
+            elif kind == "search-index":
+                r = await search_index.search_index_ab(target, **params)
             elif kind == "login":
                 r = await runner.login_stall(target, **params)
             else:
@@ -282,7 +287,8 @@ def table(results: list[dict[str, Any]], floor: list[dict[str, Any]]) -> str:
             [_f(r.get(c, "")) for c in cols]
             + [
                 json.dumps(extra)
-                if r.get("kind") in ("idle", "history", "login", "mentions") or "error" in r
+                if r.get("kind") in ("idle", "history", "login", "mentions", "search-index")
+                or "error" in r
                 else ""
             ]
         )
@@ -307,6 +313,11 @@ def main(argv: list[str] | None = None) -> int:
         help="only the mentions line (issue 15; pg-redis unless --config; ~70 s)",
     )
     parser.add_argument(
+        "--search-index",
+        action="store_true",
+        help="only the search index's cost on 100 x 10 (issue 17; pg-redis unless --config)",
+    )
+    parser.add_argument(
         "--max-clients", type=int, default=0, help="skip scenarios needing more tabs than this"
     )
     args = parser.parse_args(argv)
@@ -314,7 +325,9 @@ def main(argv: list[str] | None = None) -> int:
     MAX_CLIENTS = args.max_clients
     if args.mentions:  # the line alone, at its full size
         args.quick, args.only = False, ["mentions"]
-    one = args.quick or args.mentions
+    if args.search_index:
+        args.quick, args.only = False, ["search-index"]
+    one = args.quick or args.mentions or args.search_index
     configs = args.config or (["pg-redis"] if one else ["pg-redis", "sqlite"])
     started = time.perf_counter()
     web = web_dir()

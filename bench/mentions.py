@@ -219,15 +219,23 @@ async def _check_badges(
 
 
 def table_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per variant for ``bench.__main__.table`` (notes: rounds, ratio, badges)."""
+    """One row per variant for ``bench.__main__.table`` (notes: rounds, ratio, badges).
+
+    Also for :mod:`bench.search_index`, whose result has the same shape.
+    """
     if "variants" not in result:
         return [result]
     rows = []
     for variant, figures in result["variants"].items():
         notes: dict[str, Any] = {
-            "round_p99_ms": figures["round_p99_ms"],
-            "server_cpu_s": figures["server_cpu_s"],
+            "round_p99_ms": figures.get("round_p99_ms"),
+            "server_cpu_s": figures.get("server_cpu_s"),
         }
+        if variant == "index_on":  # bench.search_index: the same A/B shape
+            notes |= {
+                "p99_ratio": result["p99_ratio"],
+                "pair_p99_ratios": result["pair_p99_ratios"],
+            }
         if variant == "mentions":
             notes |= {
                 "p99_ratio": result["p99_ratio"],

@@ -259,3 +259,19 @@ def test_filters_that_cannot_be_read_say_how_to_write_them(session, world):
         search.search(session, world.ids["alice"], "   ")
     with pytest.raises(ServiceError, match="Type a word"):
         search.search(session, world.ids["alice"], "-staging")
+
+
+def test_newest_first_reaches_matches_beyond_the_first_windows(session, world, monkeypatch):
+    """SQLite searches the newest ids first, then wider (search._page_ids): nothing is missed."""
+    monkeypatch.setattr(search, "WINDOWS", (2, 5))
+    a, dev = world.ids["alice"], world.rooms["dev"]
+    for i in range(8):
+        send(session, a, dev, f"filler {i}")
+    assert found(session, world, "alice", "cats OR dogs") == ["dogs", "cats"]
+    for i in range(23):
+        send(session, a, dev, f"pager {i}")
+        send(session, a, dev, f"filler again {i}")
+    first = search.search(session, a, "pager")
+    second = search.search(session, a, "pager", cursor=first.next_cursor)
+    ids = [h.message_id for h in (*first.hits, *second.hits)]
+    assert len(ids) == 23 == len(set(ids)) and ids == sorted(ids, reverse=True)
