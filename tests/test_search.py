@@ -261,17 +261,14 @@ def test_filters_that_cannot_be_read_say_how_to_write_them(session, world):
         search.search(session, world.ids["alice"], "-staging")
 
 
-def test_newest_first_reaches_matches_beyond_the_first_windows(session, world, monkeypatch):
-    """SQLite searches the newest ids first, then wider (search._page_ids): nothing is missed."""
-    monkeypatch.setattr(search, "WINDOWS", (2, 5))
+def test_best_match_ranks_the_newest_candidates_only(session, world, monkeypatch):
+    """The bound that keeps Best match fast: it ranks the newest BEST_CANDIDATES matches."""
+    monkeypatch.setattr(search, "BEST_CANDIDATES", 3)
     a, dev = world.ids["alice"], world.rooms["dev"]
-    for i in range(8):
-        send(session, a, dev, f"filler {i}")
-    assert found(session, world, "alice", "cats OR dogs") == ["dogs", "cats"]
-    for i in range(23):
-        send(session, a, dev, f"pager {i}")
-        send(session, a, dev, f"filler again {i}")
-    first = search.search(session, a, "pager")
-    second = search.search(session, a, "pager", cursor=first.next_cursor)
-    ids = [h.message_id for h in (*first.hits, *second.hits)]
-    assert len(ids) == 23 == len(set(ids)) and ids == sorted(ids, reverse=True)
+    oldest = send(session, a, dev, "zebra zebra zebra zebra")  # the best match of all
+    newer = [send(session, a, dev, f"a zebra and {i} other words here") for i in range(4)]
+    best = [h.message_id for h in search.search(session, a, "zebra", order=search.BEST).hits]
+    assert sorted(best) == sorted(newer[-3:]) and oldest not in best
+    monkeypatch.setattr(search, "BEST_CANDIDATES", 100)
+    best = [h.message_id for h in search.search(session, a, "zebra", order=search.BEST).hits]
+    assert best[0] == oldest  # with room for it, it ranks first

@@ -33,7 +33,7 @@ from blabber.services.errors import ServiceError
 from blabber.services.search_query import ParsedQuery
 
 PAGE = 20
-WINDOWS = (10_000, 100_000)  # newest-first on FTS5: ids back from the top, then all
+BEST_CANDIDATES = 2000  # Best match ranks this many of the newest matches
 NEWEST, BEST = "newest", "best"
 EMPTY = "Type a word to search for, or a filter such as from:username"
 NO_FILES = "Files cannot be attached yet, so has:file finds nothing"
@@ -125,27 +125,30 @@ def search(
     if cursor and not best:
         conditions.append(f"{id_column} < :cursor")
         params["cursor"] = cursor
-    windowed = match is not None and match.windowed and not best
-    if windowed:
-        conditions.append(f"{id_column} > :window_floor")
     # Every fragment is this module's or search_sql's own text; the person's
     # words and names reach the database only as bound parameters.
-    sql = f"""
-        SELECT m.id FROM messages m {match.join if match else ""}
+    newest = f"""
+        SELECT m.id AS id{", " + match.rank + " AS rank" if best and match else ""}
+        FROM messages m {match.join if match else ""}
         JOIN memberships mine ON mine.room_id = m.room_id AND mine.user_id = :me
         WHERE m.kind = 'user' AND m.deleted_at IS NULL
           {"AND " + match.where if match else ""}
           {"".join(" AND " + c for c in conditions)}
-        ORDER BY {match.rank + ", m.id DESC" if best and match else id_column + " DESC"}
-        LIMIT :limit OFFSET :offset
+        ORDER BY {id_column} DESC
     """  # noqa: S608
-    params.update(me=user_id, limit=PAGE + 1, offset=cursor if best else 0)
+    # Best match ranks the newest BEST_CANDIDATES matches: ranking every match
+    # of a word in most messages took 200-600 ms at a million (bench/RESULTS.md §14).
+    ranked = "SELECT id FROM ({newest} LIMIT :candidates) candidates ORDER BY rank, id DESC"
+    sql = (ranked.format(newest=newest) if best else newest) + " LIMIT :limit OFFSET :offset"
+    params.update(
+        me=user_id, limit=PAGE + 1, offset=cursor if best else 0, candidates=BEST_CANDIDATES
+    )
     if match:
         params.update(match.params)
     statement = sa.text(sql).bindparams(
         *(sa.bindparam(name, type_=UTCDateTime()) for name in DATE_PARAMS if name in params)
     )
-    ids = _page_ids(session, statement, params, windowed, cursor)
+    ids = [row[0] for row in session.execute(statement, params)]
     more, ids = len(ids) > PAGE, ids[:PAGE]
     hits = _hits(session, user_id, ids, match, marks)
     if more:
@@ -153,33 +156,6 @@ def search(
     else:
         next_cursor = 0
     return SearchPage(hits, next_cursor, query.notes)
-
-
-def _page_ids(
-    session: Session, statement: sa.TextClause, params: dict, windowed: bool, cursor: int
-) -> list[int]:
-    """The page's message ids (``PAGE + 1`` at most, to tell whether more follow).
-
-    ``windowed`` (FTS5, newest first): FTS5 reads a word's whole list of
-    rows before the join can stop at the page, which for a word in most
-    messages costs ~60 ms at a million. So the newest ``WINDOWS`` ids (below
-    the cursor) are tried first, each a rowid range FTS5 seeks to, and
-    everything only when those do not fill the page: a common word is done
-    in the first window, a rare one costs a few cheap queries.
-    """
-    if not windowed:
-        return [row[0] for row in session.execute(statement, params)]
-    top = (
-        cursor
-        or session.execute(sa.text("SELECT COALESCE(MAX(id), 0) + 1 FROM messages")).scalar_one()
-    )
-    ids: list[int] = []
-    for window in (*WINDOWS, 0):
-        params["window_floor"] = top - window if window else 0
-        ids = [row[0] for row in session.execute(statement, params)]
-        if len(ids) > PAGE:
-            break
-    return ids
 
 
 def _filters(session: Session, me: User, query: ParsedQuery) -> tuple[list[str], dict]:
@@ -273,6 +249,9 @@ def _hits(
     if not ids:
         return ()
     params: dict[str, object] = {"ids": ids}
+    # On FTS5 the ids must constrain its own rowid: "m.id IN" would make it
+    # compute the match (and snippets) for every row of the word first.
+    id_column = match.id_column if match else "m.id"
     if match:
         params.update(match.params)
         snippet = match.snippet
@@ -285,7 +264,7 @@ def _hits(
             FROM messages m {match.join if match else ""}
             JOIN rooms r ON r.id = m.room_id
             LEFT JOIN users u ON u.id = m.author_id
-            WHERE m.id IN :ids {"AND " + match.where if match else ""}"""  # noqa: S608
+            WHERE {id_column} IN :ids {"AND " + match.where if match else ""}"""  # noqa: S608
         )
         .bindparams(sa.bindparam("ids", expanding=True))
         .columns(

@@ -56,8 +56,7 @@ class TextMatch:
     params: dict[str, object]
     # The message id as this backend orders it fastest (newest first, paging).
     id_column: str = "m.id"
-    # Newest first is searched in growing id windows (search._page_ids).
-    windowed: bool = False
+
     # A character the snippet has in place of "<" (to be turned back), or "".
     less_than_stand_in: str = ""
 
@@ -87,7 +86,6 @@ def sqlite_match(query: ParsedQuery, marks: tuple[str, str]) -> TextMatch:
         # FTS5 hands matches out in rowid order itself (descending when asked),
         # so "newest first, LIMIT 21" stops after 21 instead of sorting them all.
         id_column="messages_fts.rowid",
-        windowed=True,
     )
 
 
