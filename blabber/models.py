@@ -294,6 +294,9 @@ class Message(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_messages_room_id_id", "room_id", "id"),
         sa.Index("ix_messages_room_id_seq", "room_id", "seq"),
+        # "My messages lately": the send rate limit on every send, and search's
+        # from: + after:. Without it both walked all of an author's messages.
+        sa.Index("ix_messages_author_id_created_at", "author_id", "created_at"),
         sa.UniqueConstraint("author_id", "client_id", name="uq_message_author_client"),
     )
 
