@@ -17,3 +17,30 @@
     box.select();
   });
 })();
+
+// "More results" loads by itself when it scrolls into view in the results
+// panel (the button stays, for keyboards and in case the observer misses).
+(() => {
+  if (!("IntersectionObserver" in window)) return;
+  const onSight = new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      const button = entry.target;
+      if (entry.isIntersecting && !button.disabled) {
+        onSight.unobserve(button);  // observed again once the next page has rendered
+        button.click();
+      }
+    }
+  });
+  const watch = () => {
+    const button = document.getElementById("search-more");
+    if (button && !button.disabled && button.dataset.watched !== "1") {
+      button.dataset.watched = "1";
+      onSight.observe(button);
+    } else if (button && button.disabled) {
+      button.dataset.watched = "";  // loading: watch it again when it is enabled
+    }
+  };
+  new MutationObserver(watch).observe(document.documentElement, {
+    childList: true, subtree: true, attributes: true, attributeFilter: ["disabled"],
+  });
+})();

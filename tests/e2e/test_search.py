@@ -88,3 +88,20 @@ def test_search_finds_what_i_can_read_highlighted_and_opens_it(new_page, uniq):
     bob.evaluate("document.activeElement && document.activeElement.blur()")
     bob.keyboard.press("/")
     expect(bob.locator("#search-messages")).to_be_focused()
+
+
+def test_more_results_load_as_i_scroll(new_page, uniq):
+    page, helper, room = new_page(), new_page(), uniq("many")
+    ui.sign_up(page, uniq("scroller"))
+    ui.join(page, room)
+    ui.sign_up(helper, uniq("helper"))
+    ui.join(helper, room)
+    for i in range(24):  # two senders: one alone would meet the flood limit (20 in a row)
+        ui.send(page if i % 2 else helper, f"needle number {i}")
+    search(page, "needle")
+    results = page.get_by_test_id("search-result")
+    expect(results).to_have_count(20)
+    results.nth(19).scroll_into_view_if_needed()
+    expect(results).to_have_count(24)  # the next page came by itself
+    expect(page.locator("#search-more")).to_have_count(0)  # nothing more to load
+    expect(results.last).to_contain_text("needle number 0")
