@@ -112,6 +112,7 @@ def scenarios(quick: bool, config: str) -> list[tuple[str, dict[str, Any]]]:
         # Issue 17: the 100 x 10 scenario with the search index's triggers on
         # and off, alternated on the same tabs (p99 within 1.1x). See --search-index.
         ("search-index", {"members": 100, "rate": 10, "duration": 8, "rounds": 3}),
+        ("searching", {"members": 100, "rate": 10, "duration": 8, "rounds": 3}),
     ]
     if config == "pg-redis":
         plan.append(("history", {"messages": 1_000_000}))
@@ -150,6 +151,8 @@ async def run_target(target: runner.Target, plan, url: str | None) -> list[dict[
                 r = await mentions.mentions_ab(target, **params)
             elif kind == "search-index":
                 r = await search_index.search_index_ab(target, **params)
+            elif kind == "searching":
+                r = await search_index.searching_ab(target, **params)
             elif kind == "login":
                 r = await runner.login_stall(target, **params)
             else:
@@ -287,7 +290,8 @@ def table(results: list[dict[str, Any]], floor: list[dict[str, Any]]) -> str:
             [_f(r.get(c, "")) for c in cols]
             + [
                 json.dumps(extra)
-                if r.get("kind") in ("idle", "history", "login", "mentions", "search-index")
+                if r.get("kind")
+                in ("idle", "history", "login", "mentions", "search-index", "searching")
                 or "error" in r
                 else ""
             ]
@@ -326,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.mentions:  # the line alone, at its full size
         args.quick, args.only = False, ["mentions"]
     if args.search_index:
-        args.quick, args.only = False, ["search-index"]
+        args.quick, args.only = False, ["search-index", "searching"]
     one = args.quick or args.mentions or args.search_index
     configs = args.config or (["pg-redis"] if one else ["pg-redis", "sqlite"])
     started = time.perf_counter()

@@ -231,7 +231,7 @@ def table_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
             "round_p99_ms": figures.get("round_p99_ms"),
             "server_cpu_s": figures.get("server_cpu_s"),
         }
-        if variant == "index_on":  # bench.search_index: the same A/B shape
+        if variant in ("index_on", "searching"):  # bench.search_index: the same A/B shape
             notes |= {
                 "p99_ratio": result["p99_ratio"],
                 "pair_p99_ratios": result["pair_p99_ratios"],

@@ -15,11 +15,11 @@ spliced into SQL; on SQLite not into FTS5's own syntax either, see
   ``&&``, ``||`` and ``!!``; ``ts_headline`` marks the matches.
 
 The two agree on what matches (tests/test_search.py runs one table on both)
-except where their stemmers or tokenizers differ: PostgreSQL's English
+except where their stemmers or stop words differ: PostgreSQL's English
 configuration ignores stop words ("the", "a"), so a query of stop words
-alone finds nothing there and everything on SQLite; and its parser reads
-``<script>`` as an HTML tag, not the word "script", where SQLite splits the
-word out.
+alone finds nothing there and everything on SQLite. (PostgreSQL's parser
+would also drop "<script>" as an HTML tag: it is given the text with "<"
+read as a space, see LESS_THAN_STAND_IN.)
 
 ``marks`` are the strings that open and close a highlighted range: chosen
 fresh for each search (``search.py``), so text in a message cannot forge them.
