@@ -91,14 +91,15 @@ async def searching_ab(
     duration: float = 8,
     rounds: int = 3,
     searchers: int = 5,
-    every_s: float = 0.2,
+    every_s: float = 1.0,
     history: int = 100_000,
 ) -> dict[str, Any]:
     """The 100 x 10 scenario, quiet and with ``searchers`` tabs searching, alternated.
 
     The searchers are members of a room of their own with ``history``
     messages, and each submits ``Search messages`` every ``every_s`` (5 tabs
-    at 0.2 s: 25 searches a second, through the app's own workers), cycling
+    at 1 s, every other one then switched to Best match: 7.5 searches a
+    second through the app's own workers, more than a team of hundreds), cycling
     through a common word, two words, a phrase and an exclusion, newest
     first and best match alternately.
     """

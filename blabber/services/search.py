@@ -33,7 +33,7 @@ from blabber.services.errors import ServiceError
 from blabber.services.search_query import ParsedQuery
 
 PAGE = 20
-BEST_CANDIDATES = 2000  # Best match ranks this many of the newest matches
+BEST_CANDIDATES = 500  # Best match ranks this many of the newest matches
 NEWEST, BEST = "newest", "best"
 EMPTY = "Type a word to search for, or a filter such as from:username"
 NO_FILES = "Files cannot be attached yet, so has:file finds nothing"

@@ -9,6 +9,7 @@ service's membership join allows, so there is nothing here to check.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 
 import reflex as rx
@@ -17,6 +18,11 @@ from blabber.services import search
 from blabber.services.search import SearchHit
 from blabber.state.chat import FAILED, Caller, ChatState, signed_in
 
+# Searches running at once in this worker; the rest wait their turn. A search
+# is a database read of 2-25 ms (bench/RESULTS.md §14): unbounded, a burst of
+# them took the database threads and CPU that sends need (RESULTS §14).
+SEARCHES_AT_ONCE = 1
+_search_slots = asyncio.Semaphore(SEARCHES_AT_ONCE)
 MAX_KEPT = 200
 MAX_QUERY_KEPT = 1000
 SEARCH_DOWN = "Search is unavailable right now; try again in a moment"

@@ -40,6 +40,8 @@ def test_search_finds_what_i_can_read_highlighted_and_opens_it(new_page, uniq):
     ui.send(bob, "the release notes are <b>ready</b>")
     alice.get_by_role("button", name=f"Message {bob_name}").click()
     expect(alice).to_have_url(re.compile(r"/dm/\d+$"))
+    expect(alice.get_by_test_id("room-heading")).to_have_text(bob_name)  # the DM is open
+    expect(ui.composer(alice)).to_have_attribute("placeholder", re.compile(rf"^Message {bob_name}"))
     ui.send(alice, "release party on friday")
 
     search(bob, f'from:{alice_name} "deployed the release"')
