@@ -53,6 +53,16 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def _storage_url(env: Mapping[str, str]) -> str:
+    """BLABBER_STORAGE_URL: ``file://`` or ``s3://bucket``; anything else stops the app at start."""
+    value = env.get("BLABBER_STORAGE_URL", "").strip() or "file://data/uploads"
+    scheme, _, rest = value.partition("://")
+    if scheme not in ("file", "s3") or not rest.strip("/"):
+        wanted = "file://<dir> or s3://<bucket>"
+        raise ValueError(f"BLABBER_STORAGE_URL must be {wanted}; got {value!r}")
+    return value
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """Every knob Blabber has; see the configuration table in README.md."""
@@ -73,6 +83,11 @@ class Settings:
     # an invite link only) or "closed" (the site admin creates accounts). The first
     # account of a fresh install may always sign up: it becomes the site admin.
     signup_mode: str = "open"
+    # Where uploaded files live (blabber/storage.py): file://<dir> (relative to the
+    # project) or s3://<bucket>/<prefix>; the S3 API's endpoint (empty: AWS).
+    storage_url: str = "file://data/uploads"
+    s3_endpoint_url: str = ""
+    upload_max_mb: int = 25
     # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs).
     trusted_proxies: tuple[str, ...] = ()
     # How many of those proxies append to X-Forwarded-For (nginx alone: 1); entries
@@ -148,6 +163,9 @@ class Settings:
             signup_address_max=_int(env, "BLABBER_SIGNUP_ADDRESS_MAX", 10),
             signup_window_minutes=_int(env, "BLABBER_SIGNUP_WINDOW_MINUTES", 60),
             signup_mode=_choice(env, "BLABBER_SIGNUP", ("open", "invite", "closed")),
+            storage_url=_storage_url(env),
+            s3_endpoint_url=env.get("BLABBER_S3_ENDPOINT_URL", "").strip(),
+            upload_max_mb=_int(env, "BLABBER_UPLOAD_MAX_MB", 25),
             trusted_proxies=_networks(env, "BLABBER_TRUSTED_PROXIES"),
             trusted_proxy_hops=_int(env, "BLABBER_TRUSTED_PROXY_HOPS", 1),
             join_max=_int(env, "BLABBER_JOIN_MAX", 20),

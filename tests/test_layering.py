@@ -42,6 +42,7 @@ LAYERS: list[tuple[str, int]] = [
     ("blabber.security", 20),
     ("blabber.db", 20),
     ("blabber.hashing", 20),  # bcrypt in a low-priority process (used by db)
+    ("blabber.storage", 20),  # files' bytes on disk or S3 (boto3): imports nothing of blabber
     ("blabber.settings", 10),
     ("blabber.routes", 10),
     ("blabber.heap", 10),  # process tuning for server workers: imports nothing of blabber

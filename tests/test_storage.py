@@ -1,0 +1,150 @@
+"""File storage (blabber/storage.py): a directory, and a real S3 API server.
+
+The S3 half runs against moto's standalone server (``python -m moto.server``,
+from PyPI), started here on a free port, with authentication switched on:
+after the few unauthenticated calls that create an IAM user, its key and
+the bucket, every request must be signed with that user's key
+(``INITIAL_NO_AUTH_ACTION_COUNT``). The same tests run on both stores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from blabber import storage
+from blabber.settings import Settings
+from tests.support.appserver import free_port
+from tests.support.services import wait_port
+
+BUCKET = "blabber-test"
+SETUP_CALLS = 4  # create the user, its access key, its policy, the bucket
+
+
+@pytest.fixture(scope="module")
+def s3_server() -> Iterator[dict[str, str]]:
+    """moto's S3 server with credentials enforced; yields the endpoint and a valid key."""
+    import boto3
+
+    port = free_port()
+    env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": str(SETUP_CALLS)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_port(port, up=True)
+        endpoint = f"http://127.0.0.1:{port}"
+        anonymous = {"aws_access_key_id": "x", "aws_secret_access_key": "x"}
+        iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1", **anonymous)
+        iam.create_user(UserName="blabber")
+        key = iam.create_access_key(UserName="blabber")["AccessKey"]
+        iam.put_user_policy(
+            UserName="blabber",
+            PolicyName="files",
+            PolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+            '"Action":"s3:*","Resource":"*"}]}',
+        )
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **anonymous)
+        s3.create_bucket(Bucket=BUCKET)
+        yield {
+            "endpoint": endpoint,
+            "key_id": key["AccessKeyId"],
+            "secret": key["SecretAccessKey"],
+        }
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def s3_store(server: dict[str, str], secret: str | None = None) -> storage.S3Storage:
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=server["endpoint"],
+        region_name="us-east-1",
+        aws_access_key_id=server["key_id"],
+        aws_secret_access_key=secret or server["secret"],
+    )
+    return storage.S3Storage(BUCKET, "uploads", client)
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request, tmp_path) -> storage.Storage:
+    if request.param == "local":
+        return storage.LocalStorage(tmp_path / "uploads")
+    return s3_store(request.getfixturevalue("s3_server"))
+
+
+def test_put_then_read_back_a_large_file_in_chunks(store):
+    data = os.urandom(3 * storage.CHUNK + 12345)  # several chunks (S3: one part)
+    assert store.put("files/ab/12cd", io.BytesIO(data)) == len(data)
+    chunks = list(store.chunks("files/ab/12cd"))
+    assert len(chunks) > 1 and all(len(c) <= storage.CHUNK for c in chunks)
+    assert hashlib.sha256(b"".join(chunks)).digest() == hashlib.sha256(data).digest()
+    assert store.exists("files/ab/12cd")
+
+
+def test_delete_and_missing_objects(store):
+    store.put("files/gone", io.BytesIO(b"bye"))
+    assert store.exists("files/gone")
+    store.delete("files/gone")
+    assert not store.exists("files/gone")
+    with pytest.raises(storage.ObjectMissing):
+        list(store.chunks("files/gone"))
+    with pytest.raises(storage.ObjectMissing):
+        list(store.chunks("files/never-there"))
+    store.delete("files/never-there")  # no error
+
+
+def test_keys_are_generated_never_paths(store):
+    for key in ("../etc/passwd", "/abs", "Upper", "a//b", "a/../b", "", "x" * 300, "a b"):
+        with pytest.raises(ValueError):
+            store.put(key, io.BytesIO(b"x"))
+
+
+def test_wrong_credentials_are_refused(s3_server):
+    """A positive control first: the right key reads; a wrong secret gets a refusal."""
+    good = s3_store(s3_server)
+    good.put("files/secret", io.BytesIO(b"members only"))
+    assert b"".join(good.chunks("files/secret")) == b"members only"
+    bad = s3_store(s3_server, secret="not-the-secret")
+    with pytest.raises(storage.StorageRefused):
+        list(bad.chunks("files/secret"))
+    with pytest.raises(storage.StorageRefused):
+        bad.put("files/other", io.BytesIO(b"x"))
+
+
+def test_a_failed_local_write_leaves_nothing_behind(tmp_path):
+    class Broken(io.BytesIO):
+        def read(self, size=-1):
+            raise OSError("disk gone")
+
+    local = storage.LocalStorage(tmp_path / "uploads")
+    with pytest.raises(OSError):
+        local.put("files/half", Broken())
+    assert not local.exists("files/half")
+    assert list((tmp_path / "uploads" / "files").iterdir()) == []
+
+
+def test_the_url_chooses_the_store(tmp_path):
+    local = storage.storage_from_url("file://data/uploads", project_root=tmp_path)
+    assert isinstance(local, storage.LocalStorage) and local.root == tmp_path / "data/uploads"
+    absolute = storage.storage_from_url(f"file://{tmp_path}/u", project_root=tmp_path)
+    assert isinstance(absolute, storage.LocalStorage) and absolute.root == tmp_path / "u"
+    s3 = storage.storage_from_url("s3://bucket/some/prefix", project_root=tmp_path)
+    assert isinstance(s3, storage.S3Storage) and (s3.bucket, s3.prefix) == ("bucket", "some/prefix")
+    assert Settings.from_env({}).storage_url == "file://data/uploads"
+    assert Settings.from_env({}).upload_max_mb == 25
+    for wrong in ("ftp://x", "s3://", "uploads"):
+        with pytest.raises(ValueError, match="BLABBER_STORAGE_URL"):
+            Settings.from_env({"BLABBER_STORAGE_URL": wrong})
