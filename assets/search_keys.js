@@ -5,7 +5,8 @@
   const typing = (el) =>
     el && (el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName));
   document.addEventListener("keydown", (event) => {
-    const box = document.getElementById("search-refine")
+    // The panel's own field only while the panel is open (not while it closes).
+    const box = document.querySelector('[role="dialog"][data-state="open"] #search-refine')
       || document.getElementById("search-messages");
     if (!box) return;  // a page without the sidebar (log-in, sign-up)
     const shortcut = (event.key === "k" || event.key === "K") && (event.ctrlKey || event.metaKey);

@@ -73,6 +73,7 @@ def test_search_finds_what_i_can_read_highlighted_and_opens_it(new_page, uniq):
     expect(bob).to_have_url(re.compile(rf"/rooms/{room}\?message=\d+$"))
     row = bob.locator(".message-row").filter(has_text="We deployed the release to staging")
     expect(row).to_have_attribute("data-highlighted", "true")
+    expect(bob.get_by_role("dialog")).to_have_count(0)  # the panel closed on the way
 
     # A room bob is not in: nothing, said plainly.
     search(bob, "candidate")
