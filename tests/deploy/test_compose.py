@@ -43,8 +43,8 @@ def _example_vars() -> dict[str, str]:
 
 def _settings_vars() -> set[str]:
     source = (PROJECT_ROOT / "blabber" / "settings.py").read_text()
-    names = set(re.findall(r'env\.get\("([A-Z_]+)"', source))
-    names |= set(re.findall(r'_int\(env, "([A-Z_]+)"', source))
+    names = set(re.findall(r'env\.get\("([A-Z][A-Z0-9_]*)"', source))
+    names |= set(re.findall(r'_int\(env, "([A-Z][A-Z0-9_]*)"', source))
     assert "BLABBER_SECRET_KEY" in names and "REFLEX_DB_URL" in names  # the regexes still work
     return names - SETTINGS_ALIASES
 
@@ -125,7 +125,7 @@ def test_app_environment_covers_settings(compose: dict[str, Any]) -> None:
 
 
 def test_env_example_documents_every_variable() -> None:
-    referenced = set(re.findall(r"\$\{([A-Z_]+)", COMPOSE.read_text()))
+    referenced = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", COMPOSE.read_text()))
     documented = set(_example_vars())
     assert referenced - documented == set(), "used by docker-compose.yml, not in .env.example"
     assert documented - referenced == set(), "in .env.example, unused by docker-compose.yml"
