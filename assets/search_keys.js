@@ -20,28 +20,28 @@
 })();
 
 // "More results" loads by itself when it scrolls into view in the results
-// panel (the button stays, for keyboards and in case the observer misses).
+// panel (the button stays, for keyboards). The button starts the watch when
+// it mounts (components/search.py), so nothing observes the page otherwise:
+// a chat's own DOM changes never run this code.
 (() => {
-  if (!("IntersectionObserver" in window)) return;
-  const onSight = new IntersectionObserver((entries) => {
-    for (const entry of entries) {
-      const button = entry.target;
-      if (entry.isIntersecting && !button.disabled) {
-        onSight.unobserve(button);  // observed again once the next page has rendered
-        button.click();
-      }
-    }
-  });
-  const watch = () => {
-    const button = document.getElementById("search-more");
-    if (button && !button.disabled && button.dataset.watched !== "1") {
-      button.dataset.watched = "1";
-      onSight.observe(button);
-    } else if (button && button.disabled) {
-      button.dataset.watched = "";  // loading: watch it again when it is enabled
-    }
+  if (!("IntersectionObserver" in window)) {
+    window.blabberSearch = { watchMore() {} };
+    return;
+  }
+  // Watch again once the page it asked for has loaded (the button is
+  // enabled again); observe() reports the button's visibility at once.
+  const again = (button) => {
+    if (!button.isConnected) return;
+    if (button.disabled) { setTimeout(() => again(button), 200); return; }
+    onSight.observe(button);
   };
-  new MutationObserver(watch).observe(document.documentElement, {
-    childList: true, subtree: true, attributes: true, attributeFilter: ["disabled"],
+  const onSight = new IntersectionObserver((entries) => {
+    for (const { target: button, isIntersecting } of entries) {
+      if (!isIntersecting) continue;
+      onSight.unobserve(button);
+      if (!button.disabled && button.isConnected) button.click();
+      setTimeout(() => again(button), 200);
+    }
   });
+  window.blabberSearch = { watchMore: (button) => button && onSight.observe(button) };
 })();

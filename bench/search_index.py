@@ -11,15 +11,76 @@ all rounds pooled (target within 1.1x); each pair's ratio shows the noise.
 from __future__ import annotations
 
 import asyncio
-import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bench import runner
+from bench.client import SimClient
 from bench.mentions import pooled
 from bench.search import switch_triggers
 from bench.stats import Ledger
 
 VARIANTS = ("index_on", "index_off")
+SEARCH_STATE = "blabber___state___search____search_state"
+SEARCHES = ("history", "history message", '"history message 77"', "message -nothing")
+
+# What a round needs before it runs (given its variant): nothing, or a
+# coroutine function that undoes it once the round is measured.
+Setup = Callable[[str], Awaitable[Callable[[], Awaitable[None]] | None]]
+
+
+async def _alternated(
+    target: runner.Target,
+    clients: list[SimClient],
+    variants: tuple[str, str],
+    setup: Setup,
+    *,
+    rate: float,
+    duration: float,
+    rounds: int,
+) -> dict[str, Any]:
+    """``rounds`` of each variant, alternated on the same tabs; pooled figures and ratios.
+
+    The ratio is p99 of ``variants[0]`` over ``variants[1]`` (the feature
+    over its absence), pooled over all rounds; each pair's ratio shows the noise.
+    """
+    await runner.warm_up([clients])
+    done: list[dict[str, Any]] = []
+    kept: dict[str, list[tuple[Ledger, float]]] = {v: [] for v in variants}
+    for r in range(rounds):
+        for variant in variants:
+            undo = await setup(variant)
+            ledger = Ledger()
+            for c in clients:
+                c.view.ledger = ledger  # type: ignore[union-attr]
+            wall, usage = await runner.measured(
+                target, runner.drive([clients], ledger, rate, duration)
+            )
+            if undo is not None:
+                await undo()
+            kept[variant].append((ledger, wall))
+            row = {"variant": variant, "round": r + 1, **ledger.summary(wall).as_dict()}
+            done.append({**row, **usage})
+    pooled_by = {
+        v: {
+            **pooled([k[0] for k in runs], sum(k[1] for k in runs)).as_dict(),
+            "round_p99_ms": [d["p99_ms"] for d in done if d["variant"] == v],
+        }
+        for v, runs in kept.items()
+    }
+    first, second = (pooled_by[v]["p99_ms"] for v in variants)
+    by_round = {v: [d for d in done if d["variant"] == v] for v in variants}
+    return {
+        "rounds": done,
+        "variants": pooled_by,
+        "p99_ratio": round(first / second, 2) if second else None,
+        "pair_p99_ratios": [
+            round(a["p99_ms"] / b["p99_ms"], 2) if b["p99_ms"] else None
+            for a, b in zip(by_round[variants[0]], by_round[variants[1]], strict=True)
+        ],
+        "lost": sum(d["lost"] for d in done),
+        "duplicated": sum(d["duplicated"] for d in done),
+    }
 
 
 async def search_index_ab(
@@ -35,52 +96,22 @@ async def search_index_ab(
     engine = target.seeder.engine
     name, users = target.new_room(members)
     clients, connect_s = await runner.open_clients(target, name, users, Ledger())
+
+    async def triggers(variant: str) -> None:
+        switch_triggers(engine, on=variant == "index_on")
+
     try:
-        await runner.warm_up([clients])
-        done: list[dict[str, Any]] = []
-        kept: dict[str, list[tuple[Ledger, float]]] = {v: [] for v in VARIANTS}
-        for r in range(rounds):
-            for variant in VARIANTS:
-                switch_triggers(engine, on=variant == "index_on")
-                ledger = Ledger()
-                for c in clients:
-                    c.view.ledger = ledger  # type: ignore[union-attr]
-                t0 = time.perf_counter()
-                wall, usage = await runner.measured(
-                    target, runner.drive([clients], ledger, rate, duration)
-                )
-                kept[variant].append((ledger, wall))
-                row = {"variant": variant, "round": r + 1, **ledger.summary(wall).as_dict()}
-                done.append({**row, **usage, "spent_s": round(time.perf_counter() - t0, 1)})
-        switch_triggers(engine, on=True)
-        variants = {
-            v: {
-                **pooled([k[0] for k in runs], sum(k[1] for k in runs)).as_dict(),
-                "round_p99_ms": [d["p99_ms"] for d in done if d["variant"] == v],
-            }
-            for v, runs in kept.items()
-        }
-        on_p99, off_p99 = variants["index_on"]["p99_ms"], variants["index_off"]["p99_ms"]
-        return {
-            "scenario": f"search index on/off 1x{members} {rate:g} msg/s {rounds}x{duration:g} s",
-            "rounds": done,
-            "variants": variants,
-            "p99_ratio": round(on_p99 / off_p99, 2) if off_p99 else None,
-            "pair_p99_ratios": [
-                round(a["p99_ms"] / b["p99_ms"], 2) if b["p99_ms"] else None
-                for a, b in zip(done[::2], done[1::2], strict=True)
-            ],
-            "lost": sum(d["lost"] for d in done),
-            "duplicated": sum(d["duplicated"] for d in done),
-            "connect_s": round(connect_s, 2),
-        }
+        result = await _alternated(
+            target, clients, VARIANTS, triggers, rate=rate, duration=duration, rounds=rounds
+        )
     finally:
         switch_triggers(engine, on=True)
         await runner.close_all(clients)
-
-
-SEARCH_STATE = "blabber___state___search____search_state"
-SEARCHES = ("history", "history message", '"history message 77"', "message -nothing")
+    return {
+        "scenario": f"search index on/off 1x{members} {rate:g} msg/s {rounds}x{duration:g} s",
+        **result,
+        "connect_s": round(connect_s, 2),
+    }
 
 
 async def searching_ab(
@@ -94,14 +125,13 @@ async def searching_ab(
     every_s: float = 1.0,
     history: int = 100_000,
 ) -> dict[str, Any]:
-    """The 100 x 10 scenario, quiet and with ``searchers`` tabs searching, alternated.
+    """The 100 x 10 scenario while ``searchers`` tabs search, and quiet, alternated.
 
     The searchers are members of a room of their own with ``history``
     messages, and each submits ``Search messages`` every ``every_s`` (5 tabs
     at 1 s, every other one then switched to Best match: 7.5 searches a
     second through the app's own workers, more than a team of hundreds), cycling
-    through a common word, two words, a phrase and an exclusion, newest
-    first and best match alternately.
+    through a common word, two words, a phrase and an exclusion.
     """
     assert target.seeder is not None, "the searching scenario needs a Blabber server"
     name, users = target.new_room(members)
@@ -111,67 +141,49 @@ async def searching_ab(
     library_id = target.seeder.room(library, [u[0] for u in extra])
     target.seeder.history(library_id, extra[0][0], history)
     tabs, _ = await runner.open_clients(target, library, extra, Ledger(), offset=members)
-    event = f"{tabs[0].proto.chat_state}.{SEARCH_STATE}.search_messages"
-    order_event = f"{tabs[0].proto.chat_state}.{SEARCH_STATE}.order_results"
+    prefix = f"{tabs[0].proto.chat_state}.{SEARCH_STATE}"
     searched = 0
 
-    async def keep_searching(tab, stop: asyncio.Event) -> None:
+    async def keep_searching(tab: SimClient, stop: asyncio.Event) -> None:
         nonlocal searched
         i = 0
         while not stop.is_set():
-            await tab.emit(event, {"form_data": {"query": SEARCHES[i % len(SEARCHES)]}})
+            await tab.emit(f"{prefix}.search_messages", {"form_data": {"query": SEARCHES[i % 4]}})
             if i % 2:
-                await tab.emit(order_event, {"order": "best"})
+                await tab.emit(f"{prefix}.order_results", {"order": "best"})
             searched += 1
             i += 1
             await asyncio.sleep(every_s)
 
+    async def searching(variant: str) -> Callable[[], Awaitable[None]] | None:
+        if variant != "searching":
+            return None
+        stop = asyncio.Event()
+        loops = [asyncio.create_task(keep_searching(t, stop)) for t in tabs]
+
+        async def stop_searching() -> None:
+            stop.set()
+            await asyncio.gather(*loops, return_exceptions=True)
+
+        return stop_searching
+
     try:
-        await runner.warm_up([clients])
-        done: list[dict[str, Any]] = []
-        kept: dict[str, list[tuple[Ledger, float]]] = {"quiet": [], "searching": []}
-        for r in range(rounds):
-            for variant in ("quiet", "searching"):
-                stop = asyncio.Event()
-                loops = (
-                    [asyncio.create_task(keep_searching(t, stop)) for t in tabs]
-                    if variant == "searching"
-                    else []
-                )
-                ledger = Ledger()
-                for c in clients:
-                    c.view.ledger = ledger  # type: ignore[union-attr]
-                wall, usage = await runner.measured(
-                    target, runner.drive([clients], ledger, rate, duration)
-                )
-                stop.set()
-                await asyncio.gather(*loops, return_exceptions=True)
-                kept[variant].append((ledger, wall))
-                row = {"variant": variant, "round": r + 1, **ledger.summary(wall).as_dict()}
-                done.append({**row, **usage})
-        variants = {
-            v: {
-                **pooled([k[0] for k in runs], sum(k[1] for k in runs)).as_dict(),
-                "round_p99_ms": [d["p99_ms"] for d in done if d["variant"] == v],
-            }
-            for v, runs in kept.items()
-        }
-        quiet, busy = variants["quiet"]["p99_ms"], variants["searching"]["p99_ms"]
-        return {
-            "scenario": f"searching {searchers} tabs / {every_s:g} s vs quiet, "
-            f"1x{members} {rate:g} msg/s {rounds}x{duration:g} s",
-            "rounds": done,
-            "variants": variants,
-            "p99_ratio": round(busy / quiet, 2) if quiet else None,
-            "pair_p99_ratios": [
-                round(b["p99_ms"] / a["p99_ms"], 2) if a["p99_ms"] else None
-                for a, b in zip(done[::2], done[1::2], strict=True)
-            ],
-            "searches": searched,
-            "lost": sum(d["lost"] for d in done),
-            "duplicated": sum(d["duplicated"] for d in done),
-            "connect_s": round(connect_s, 2),
-        }
+        result = await _alternated(
+            target,
+            clients,
+            ("searching", "quiet"),
+            searching,
+            rate=rate,
+            duration=duration,
+            rounds=rounds,
+        )
     finally:
         await runner.close_all(clients)
         await runner.close_all(tabs)
+    return {
+        "scenario": f"searching {searchers} tabs / {every_s:g} s vs quiet, "
+        f"1x{members} {rate:g} msg/s {rounds}x{duration:g} s",
+        **result,
+        "searches": searched,
+        "connect_s": round(connect_s, 2),
+    }

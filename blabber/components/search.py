@@ -17,6 +17,10 @@ from blabber.state.search import SearchState
 
 SEARCH_INPUT_ID = "search-messages"
 REFINE_INPUT_ID = "search-refine"  # the panel's own field (the sidebar is behind the modal)
+# Scrolling "More results" into view loads the next page (assets/search_keys.js).
+WATCH_MORE_SCRIPT = (
+    "window.blabberSearch && blabberSearch.watchMore(document.getElementById('search-more'))"
+)
 
 
 def _search_form(input_id: str, **field) -> rx.Component:
@@ -113,6 +117,7 @@ def _results() -> rx.Component:
                         loading=SearchState.searching,
                         variant="soft",
                         id="search-more",
+                        on_mount=rx.call_script(WATCH_MORE_SCRIPT),
                     ),
                 ),
                 spacing="1",
