@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from blabber import csp, db, routes
 from blabber.components.common import APP_STYLE
+from blabber.endpoints import files as file_endpoints
 from blabber.endpoints import session as session_endpoints
 from blabber.headers import SecurityHeaders
 from blabber.heap import freeze_startup_heap
@@ -244,6 +245,7 @@ api = Starlette(
     routes=[
         Route(routes.HEALTH, healthz),
         *(Route(path, endpoint, methods=["POST"]) for path, endpoint in session_endpoints.ROUTES),
+        *(Route(path, endpoint, methods=[verb]) for path, endpoint, verb in file_endpoints.ROUTES),
     ]
 )
 # Applied in order: Reflex mounts its app (pages, static files, /_event) under

@@ -98,6 +98,8 @@ class User(SQLModel, table=True):
     is_site_admin: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     # A deactivated account cannot log in and has no sessions; reactivating undoes it.
     deactivated_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # The profile picture's storage key (services.avatars): a 256 px WebP; None shows initials.
+    avatar_key: str | None = Field(default=None, max_length=100)
 
 
 class Invite(SQLModel, table=True):
@@ -341,6 +343,39 @@ class Reaction(SQLModel, table=True):
     message_id: int = Field(foreign_key="messages.id")
     user_id: int = Field(foreign_key="users.id")
     emoji: str = Field(max_length=32)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Attachment(SQLModel, table=True):
+    """A file uploaded to a room; ``message_id`` is set when the message carrying it is sent.
+
+    Readable by the room's current members once attached, and before that
+    by its uploader only (services.files). ``storage_key`` (and the
+    thumbnail's) are generated, never a user's file name; ``name`` is the
+    sanitised name shown and offered on download. ``content_type`` is
+    sniffed from the bytes. ``width``/``height`` are set for the raster
+    images shown inline (orientation applied).
+    """
+
+    __tablename__ = "attachments"
+    __table_args__ = (
+        sa.Index("ix_attachments_message_id", "message_id"),
+        sa.Index("ix_attachments_room_id", "room_id"),
+        sa.Index("ix_attachments_uploader_id_created_at", "uploader_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    room_id: int = Field(foreign_key="rooms.id")
+    uploader_id: int = Field(foreign_key="users.id")
+    message_id: int | None = Field(default=None, foreign_key="messages.id")
+    position: int = 0  # its place among the message's files
+    name: str = Field(max_length=200)
+    content_type: str = Field(max_length=100)
+    size: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    storage_key: str = Field(max_length=100, unique=True)
+    thumb_key: str | None = Field(default=None, max_length=100)
+    width: int = 0
+    height: int = 0
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 

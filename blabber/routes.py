@@ -1,5 +1,6 @@
 """URL paths, in one place so pages, redirects and tests agree."""
 
+import urllib.parse
 from collections.abc import Mapping
 
 HOME = "/"
@@ -14,6 +15,29 @@ HEALTH = "/healthz"
 SESSION_LOGIN = "/api/session/login"
 SESSION_SIGNUP = "/api/session/signup"
 SESSION_LOGOUT = "/api/session/logout"
+# Files (blabber/endpoints/files.py): uploads, downloads, thumbnails, profile pictures.
+FILE_UPLOAD = "/api/files"  # POST ?room=<id>, the raw file as the body
+FILE = "/api/files/{file_id:int}/{name}"  # the name is only for the browser
+THUMB = "/api/thumbs/{file_id:int}"
+AVATAR_UPLOAD = "/api/avatar"  # POST: my profile picture
+AVATAR = "/api/avatars/{user_id:int}/{version}"
+
+
+def file_path(file_id: int, name: str) -> str:
+    """Where a file is downloaded (its shown name last, so a saved copy is named right)."""
+    return f"/api/files/{int(file_id)}/" + urllib.parse.quote(name, safe="")
+
+
+def thumb_path(file_id: int) -> str:
+    """A picture's inline thumbnail."""
+    return f"/api/thumbs/{int(file_id)}"
+
+
+def avatar_path(user_id: int, avatar_key: str | None) -> str:
+    """A profile picture's URL ("" for none); a new picture has a new URL, so caches never lie."""
+    if not avatar_key:
+        return ""
+    return f"/api/avatars/{int(user_id)}/{avatar_key.rsplit('/', 1)[-1]}"
 
 
 def room_path(room_name: str) -> str:

@@ -11,7 +11,7 @@ from sqlmodel import Session, func, select
 
 from blabber.models import JoinAttempt, Membership, Message, MessageKind, Room, RoomBan, utcnow
 from blabber.realtime import events
-from blabber.services import accounts, messages, room_admin, rooms
+from blabber.services import accounts, messages, room_admin, room_members, rooms
 from blabber.services.errors import NotAllowed, NotFound, ServiceError
 from tests.conftest import FAST, SQLITE_ONLY
 
@@ -43,7 +43,7 @@ def system_lines(session: Session, room_id: int) -> list[str]:
 
 def members(session: Session, room_id: int) -> list[tuple[str, str]]:
     """(name, role) of everyone in the room, as its Members panel lists them."""
-    shown, count = rooms.members_panel(session, room_id, frozenset(), limit=1000)
+    shown, count = room_members.members_panel(session, room_id, frozenset(), limit=1000)
     assert count == len(shown)
     return [(m.username, m.role) for m in shown]
 
@@ -276,7 +276,7 @@ def test_members_panel_puts_admin_then_online_first_and_counts_everyone(session)
     room = rooms.join_room(session, ids["zed"], "panel")
     for name in ("amy", "bob", "cat"):
         rooms.join_room(session, ids[name], "panel")
-    shown, count = rooms.members_panel(session, room.id, {ids["cat"]}, limit=3)
+    shown, count = room_members.members_panel(session, room.id, {ids["cat"]}, limit=3)
     assert count == 4
     assert [m.username for m in shown] == ["zed", "cat", "amy"]
     assert [m.online for m in shown] == [False, True, False]

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from blabber import seed
-from blabber.services import accounts, messages, rooms
+from blabber.services import accounts, messages, room_members, rooms
 from tests.conftest import SQLITE_ONLY
 
 
@@ -32,7 +32,7 @@ def test_seed_creates_demo_users_rooms_and_messages_once(session, broker):
     bodies = [m.body for m in messages.room_window(session, general.id, 50)[0]]
     for line in seed.DEMO_LINES:
         assert line in bodies
-    members, _ = rooms.members_panel(session, general.id, frozenset(), limit=1000)
+    members, _ = room_members.members_panel(session, general.id, frozenset(), limit=1000)
     assert [m.username for m in members if m.role == "admin"] == ["user1"]
 
 

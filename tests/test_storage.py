@@ -1,10 +1,7 @@
 """File storage (blabber/storage.py): a directory, and a real S3 API server.
 
-The S3 half runs against moto's standalone server (``python -m moto.server``,
-from PyPI), started here on a free port, with authentication switched on:
-after the few unauthenticated calls that create an IAM user, its key and
-the bucket, every request must be signed with that user's key
-(``INITIAL_NO_AUTH_ACTION_COUNT``). The same tests run on both stores.
+The S3 half runs against moto's standalone server (tests/support/s3.py), with
+authentication switched on. The same tests run on both stores.
 """
 
 from __future__ import annotations
@@ -12,70 +9,33 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 
 from blabber import storage
 from blabber.settings import Settings
-from tests.support.appserver import free_port
-from tests.support.services import wait_port
-
-BUCKET = "blabber-test"
-SETUP_CALLS = 4  # create the user, its access key, its policy, the bucket
+from tests.support.s3 import S3Server, running_s3
 
 
 @pytest.fixture(scope="module")
-def s3_server() -> Iterator[dict[str, str]]:
-    """moto's S3 server with credentials enforced; yields the endpoint and a valid key."""
-    import boto3
-
-    port = free_port()
-    env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": str(SETUP_CALLS)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_port(port, up=True)
-        endpoint = f"http://127.0.0.1:{port}"
-        anonymous = {"aws_access_key_id": "x", "aws_secret_access_key": "x"}
-        iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1", **anonymous)
-        iam.create_user(UserName="blabber")
-        key = iam.create_access_key(UserName="blabber")["AccessKey"]
-        iam.put_user_policy(
-            UserName="blabber",
-            PolicyName="files",
-            PolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
-            '"Action":"s3:*","Resource":"*"}]}',
-        )
-        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **anonymous)
-        s3.create_bucket(Bucket=BUCKET)
-        yield {
-            "endpoint": endpoint,
-            "key_id": key["AccessKeyId"],
-            "secret": key["SecretAccessKey"],
-        }
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+def s3_server() -> Iterator[S3Server]:
+    """A real S3 API (moto's server) that refuses unsigned and wrongly signed requests."""
+    with running_s3() as server:
+        yield server
 
 
-def s3_store(server: dict[str, str], secret: str | None = None) -> storage.S3Storage:
+def s3_store(server: S3Server, secret: str | None = None) -> storage.S3Storage:
     import boto3
 
     client = boto3.client(
         "s3",
-        endpoint_url=server["endpoint"],
+        endpoint_url=server.endpoint,
         region_name="us-east-1",
-        aws_access_key_id=server["key_id"],
-        aws_secret_access_key=secret or server["secret"],
+        aws_access_key_id=server.key_id,
+        aws_secret_access_key=secret or server.secret,
     )
-    return storage.S3Storage(BUCKET, "uploads", client)
+    return storage.S3Storage(server.bucket, "uploads", client)
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -33,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from blabber import db, routes, security, session_cookie
+from blabber.endpoints.common import WRONG_ORIGIN, answer, origin_allowed, refused
 from blabber.services import accounts
 from blabber.services.accounts import TooManyAttempts
 from blabber.services.errors import ServiceError
@@ -45,24 +46,14 @@ NATIVE_FORM = "application/x-www-form-urlencoded"  # a submit before the script 
 MAX_BODY_BYTES = 4096  # a username, a password and an invite code fit many times over
 FIELD_LIMITS = {"username": 200, "password": 1000, "invite": 100}  # the services refuse sooner
 UNAVAILABLE = "Log-in is unavailable right now; try again in a moment"
-WRONG_ORIGIN = "This request did not come from Blabber's own page"
 MALFORMED = "The form could not be read; reload the page and try again"
 
 
 def _answer(status: int, body: dict[str, Any], *cookies: str) -> JSONResponse:
-    response = JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+    response = answer(status, body)
     for cookie in cookies:
         response.headers.append("set-cookie", cookie)
     return response
-
-
-def _refused(status: int, message: str) -> JSONResponse:
-    return _answer(status, {"error": message})
-
-
-def _origin_allowed(request: Request, settings: Settings) -> bool:
-    origin = request.headers.get("origin", "")
-    return bool(origin) and ("*" in settings.allowed_origins or origin in settings.allowed_origins)
 
 
 def _over_tls(request: Request, settings: Settings) -> bool:
@@ -93,12 +84,12 @@ async def _form(request: Request) -> dict[str, str] | JSONResponse:
     """
     kind = request.headers.get("content-type", "").split(";")[0].strip()
     if kind not in (JSON, NATIVE_FORM):
-        return _refused(415, MALFORMED)
+        return refused(415, MALFORMED)
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY_BYTES:
-            return _refused(413, MALFORMED)
+            return refused(413, MALFORMED)
     data: object
     if kind == NATIVE_FORM:
         fields = urllib.parse.parse_qs(body.decode("utf-8", "replace"), max_num_fields=10)
@@ -107,9 +98,9 @@ async def _form(request: Request) -> dict[str, str] | JSONResponse:
         try:
             data = json.loads(body or b"{}")
         except ValueError:
-            return _refused(400, MALFORMED)
+            return refused(400, MALFORMED)
     if not isinstance(data, dict):
-        return _refused(400, MALFORMED)
+        return refused(400, MALFORMED)
     form = {
         name: value[:limit] if isinstance(value := data.get(name, ""), str) else ""
         for name, limit in FIELD_LIMITS.items()
@@ -120,8 +111,8 @@ async def _form(request: Request) -> dict[str, str] | JSONResponse:
 
 async def _checked_form(request: Request) -> dict[str, str] | JSONResponse:
     """The form of a request from our own page, or the refusal to send."""
-    if not _origin_allowed(request, get_settings()):
-        return _refused(403, WRONG_ORIGIN)
+    if not origin_allowed(request, get_settings()):
+        return refused(403, WRONG_ORIGIN)
     return await _form(request)
 
 
@@ -159,12 +150,12 @@ async def _session_answer(
             client_address=_client_address(request, settings),
         )
     except TooManyAttempts as err:
-        return _refused(429, err.message)
+        return refused(429, err.message)
     except ServiceError as err:
-        return _refused(400, err.message)
+        return refused(400, err.message)
     except Exception:  # database down: a clear message; the details go to the log only
         log.exception("credentials check failed")
-        return _refused(503, UNAVAILABLE)
+        return refused(503, UNAVAILABLE)
     cookie = session_cookie.set_cookie_header(
         signed_in.token,
         max_age_seconds=settings.session_days * 86400,
@@ -197,15 +188,15 @@ async def log_out(request: Request) -> JSONResponse:
     to log a visitor out either.
     """
     settings = get_settings()
-    if not _origin_allowed(request, settings):
-        return _refused(403, WRONG_ORIGIN)
+    if not origin_allowed(request, settings):
+        return refused(403, WRONG_ORIGIN)
     token = session_cookie.token_from_cookie_header(request.headers.get("cookie", ""))
     if token:
         try:
             await db.run_in_session(accounts.log_out, token)
         except Exception:
             log.exception("log-out failed")
-            return _refused(503, "Could not log out right now; try again in a moment")
+            return refused(503, "Could not log out right now; try again in a moment")
     clear = session_cookie.clear_cookie_header(secure=_over_tls(request, settings))
     return _answer(200, {"ok": True}, clear)
 

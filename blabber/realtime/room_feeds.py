@@ -37,7 +37,7 @@ from blabber.realtime.events import Event
 from blabber.realtime.feeds import MEMBERS_SHOWN, RoomFeed
 from blabber.realtime.hub import Hub, Tab
 from blabber.realtime.transport import Transport, feed_room
-from blabber.services import messages, presence, rooms
+from blabber.services import messages, presence, room_members, rooms
 from blabber.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ class RoomFeeds:
         def load(session) -> tuple[list[dict[str, Any]], int, int]:
             ids = rooms.member_ids(session, room_id)
             online = presence.online_user_ids(session, ids, ttl)
-            shown, count = rooms.members_panel(session, room_id, online, MEMBERS_SHOWN)
+            shown, count = room_members.members_panel(session, room_id, online, MEMBERS_SHOWN)
             return [dataclasses.asdict(m) for m in shown], count, len(online)
 
         return await db.run_in_session(load)

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from blabber.models import Membership, Message, MessageKind, Reaction, Role, utcnow
 from blabber.realtime import events
+from blabber.services import files
 from blabber.services.errors import NotAllowed, NotFound, ServiceError
 from blabber.services.message_views import excerpt, view_of
 from blabber.services.messages import validate_body
@@ -51,13 +52,14 @@ def edit_message(
 
 
 def delete_message(session: Session, user_id: int, message_id: object) -> MessageView:
-    """Delete a message for everyone: mine, or any as the room's admin. Its text is erased."""
+    """Delete a message for everyone: mine, or any as the room's admin. Its text and files go."""
     msg, membership = message_in_my_room(session, user_id, message_id)
     is_admin = membership.role == Role.ADMIN.value
     if msg.kind != MessageKind.USER.value or not (msg.author_id == user_id or is_admin):
         raise NotAllowed("You can only delete your own messages")
     msg.body, msg.deleted_at = "", utcnow()
     session.exec(sa.delete(Reaction).where(col(Reaction.message_id) == msg.id))
+    files.forget_message_files(session, msg.id)  # type: ignore[arg-type]
     return publish_change(session, msg, quoted=True)
 
 

@@ -6,12 +6,15 @@ import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from blabber.models import Message, MessageKind, Reaction, User
-from blabber.services.views import GROUP_SECONDS, MessageView, ReactionView
+from blabber.routes import avatar_path
+from blabber.services.file_views import files_of
+from blabber.services.views import GROUP_SECONDS, FileView, MessageView, ReactionView
 
 EXCERPT_CHARS = 80  # a reply's quote: the original's first line, cut here
 REACTION_NAMES = 50  # names listed per emoji (the hover); the count is always exact
@@ -29,6 +32,8 @@ def views_of(
     *,
     new: bool = False,
     shown_names: Mapping[int, str] | None = None,
+    avatars: Mapping[int, str] | None = None,
+    files: Mapping[int, list[FileView]] | None = None,
 ) -> list[MessageView]:
     """Views of ``(message, author username)`` rows (four extra queries at most).
 
@@ -36,8 +41,10 @@ def views_of(
     or one page of history. Each row's predecessor is the row before it; the
     first one's is read from the database.
     ``new``: the rows were just inserted, so they have no reactions to read.
-    ``shown_names``: the authors' display names by id, when the caller has
-    them (a send); else they are read in one query.
+    ``shown_names``, ``avatars``: the authors' display names and picture
+    URLs by id, when the caller has them (a send); else they are read in
+    one query. ``files``: the messages' files, when the caller has them (a
+    send); else read in one query.
     """
     if not rows:
         return []
@@ -46,36 +53,70 @@ def views_of(
     reactions = {} if new else _reactions(session, ids)
     originals = _originals(session, reply_ids)
     previous = _predecessor(session, rows[0][0])
-    if shown_names is None:
-        shown_names = _display_names(session, {m.author_id for m, _ in rows if m.author_id})
+    if shown_names is None or avatars is None:
+        shown_names, avatars = _shown_authors(
+            session, {m.author_id for m, _ in rows if m.author_id}
+        )
+    if files is None:
+        files = {} if new else files_of(session, ids)
     views = []
     for msg, name in rows:
         view = _view(msg, name, reactions.get(msg.id or 0, []), originals, previous)
-        shown = shown_names.get(msg.author_id or 0, "")
-        views.append(dataclasses.replace(view, author_display=shown) if shown else view)
+        extra: dict[str, Any] = {
+            "author_display": shown_names.get(msg.author_id or 0, ""),
+            "author_avatar": avatars.get(msg.author_id or 0, ""),
+            "files": [] if msg.deleted_at is not None else files.get(msg.id or 0, []),
+        }
+        extra = {field: value for field, value in extra.items() if value}
+        views.append(dataclasses.replace(view, **extra) if extra else view)
         previous = _Neighbour(msg.kind, msg.author_id, msg.created_at)
     return views
 
 
-def view_of(session: Session, message: Message, *, new: bool = False) -> MessageView:
-    """The view of one message (its author read from the database)."""
+def view_of(
+    session: Session,
+    message: Message,
+    *,
+    new: bool = False,
+    files: list[FileView] | None = None,
+) -> MessageView:
+    """The view of one message (its author read from the database).
+
+    ``files``: a new message's files, as just attached (else read).
+    """
     author = session.get(User, message.author_id) if message.author_id else None
-    shown = {author.id: author.display_name} if author and author.id and author.display_name else {}
+    shown: dict[int, str] = {}
+    avatars: dict[int, str] = {}
+    if author is not None and author.id:
+        if author.display_name:
+            shown[author.id] = author.display_name
+        if author.avatar_key:
+            avatars[author.id] = avatar_path(author.id, author.avatar_key)
     return views_of(
-        session, [(message, author.username if author else None)], new=new, shown_names=shown
+        session,
+        [(message, author.username if author else None)],
+        new=new,
+        shown_names=shown,
+        avatars=avatars,
+        files={message.id or 0: files} if files is not None else None,
     )[0]
 
 
-def _display_names(session: Session, author_ids: set[int]) -> dict[int, str]:
-    """Display names of those authors who set one."""
+def _shown_authors(session: Session, author_ids: set[int]) -> tuple[dict[int, str], dict[int, str]]:
+    """Display names and picture URLs of those authors who set them."""
     if not author_ids:
-        return {}
+        return {}, {}
     rows = session.exec(
-        select(User.id, User.display_name).where(
-            col(User.id).in_(sorted(author_ids)), col(User.display_name).is_not(None)
+        select(User.id, User.display_name, User.avatar_key).where(
+            col(User.id).in_(sorted(author_ids)),
+            sa.or_(col(User.display_name).is_not(None), col(User.avatar_key).is_not(None)),
         )
     ).all()
-    return {user_id: name for user_id, name in rows if user_id and name}
+    names = {user_id: name for user_id, name, _key in rows if user_id and name}
+    avatars = {
+        user_id: avatar_path(user_id, key) for user_id, _name, key in rows if user_id and key
+    }
+    return names, avatars
 
 
 def _view(

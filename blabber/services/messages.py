@@ -17,7 +17,7 @@ from sqlmodel import Session, col, func, select
 
 from blabber.models import Membership, Message, MessageKind, User, utcnow
 from blabber.realtime import events
-from blabber.services import mentions
+from blabber.services import files, mentions
 from blabber.services.errors import NotFound, ServiceError
 from blabber.services.message_views import view_of, views_of
 from blabber.services.outbox import publish_on_commit
@@ -31,12 +31,15 @@ MAX_PAGE = 100
 LINK_GONE = "That message is not in this room"
 
 
-def validate_body(body: str, settings: Settings) -> str:
-    """The body to store (trailing/leading whitespace trimmed) or a clear refusal."""
+def validate_body(body: str, settings: Settings, *, may_be_empty: bool = False) -> str:
+    """The body to store (trailing/leading whitespace trimmed) or a clear refusal.
+
+    ``may_be_empty``: the message carries files, so it needs no text.
+    """
     if not isinstance(body, str):
         raise ServiceError("Message must be text")
     text = body.strip()
-    if not text:
+    if not text and not may_be_empty:
         raise ServiceError("Message is empty")
     if len(text) > settings.message_max_chars:
         raise ServiceError(
@@ -85,11 +88,19 @@ def send_message(
     client_id: str,
     *,
     reply_to_id: int = 0,
+    attachment_ids: str = "",
     settings: Settings | None = None,
 ) -> MessageView:
     """Store a message from a member and publish it after commit (see :func:`send_noting`)."""
     return send_noting(
-        session, user_id, room_id, body, client_id, reply_to_id=reply_to_id, settings=settings
+        session,
+        user_id,
+        room_id,
+        body,
+        client_id,
+        reply_to_id=reply_to_id,
+        attachment_ids=attachment_ids,
+        settings=settings,
     ).view
 
 
@@ -101,6 +112,7 @@ def send_noting(
     client_id: str,
     *,
     reply_to_id: int = 0,
+    attachment_ids: object = "",
     settings: Settings | None = None,
 ) -> Sent:
     """Store a message from a member, publish it after commit, and say what the sender should know.
@@ -108,13 +120,16 @@ def send_noting(
     ``reply_to_id`` names the message this one answers: a message of the
     same room that is not deleted, else a clear refusal. A retry of a send
     already stored (the same ``client_id``) returns that message, with no
-    notice: it was given the first time.
+    notice: it was given the first time. ``attachment_ids`` names my unsent
+    uploads to this room (``"3,4"``), attached in the same transaction
+    (services.files.attach); with files, the text may be empty.
     """
     settings = settings or get_settings()
     if not isinstance(client_id, str) or not CLIENT_ID_RE.fullmatch(client_id):
         raise ServiceError("Invalid message id; reload the page")
     require_member(session, user_id, room_id)
-    text = validate_body(body, settings)
+    file_ids = files.parse_ids(attachment_ids)
+    text = validate_body(body, settings, may_be_empty=bool(file_ids))
     existing = _existing(session, user_id, client_id)
     if existing is not None:
         if existing.room_id != room_id:
@@ -122,6 +137,7 @@ def send_noting(
         return Sent(view_of(session, existing))
     _check_rate(session, user_id, settings)
     reply_to = _reply_target(session, room_id, reply_to_id)
+    claimed = files.claim(session, user_id, room_id, file_ids)
     msg = Message(
         room_id=room_id,
         author_id=user_id,
@@ -142,9 +158,10 @@ def send_noting(
             raise
         session.commit()
         return Sent(view_of(session, existing))
+    attached = files.attach(session, claimed, msg.id)  # type: ignore[arg-type]
     named = mentions.resolve(session, room_id, user_id, text)
     mentions.record(session, msg.id, room_id, named)  # type: ignore[arg-type]
-    view = view_of(session, msg, new=True)
+    view = view_of(session, msg, new=True, files=attached)
     # My own message is read by me.
     session.exec(
         sa.update(Membership)

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from blabber.models import Membership, Message, User, utcnow
 from blabber.realtime import events
+from blabber.routes import avatar_path
 from blabber.services.errors import NotAllowed, NotFound, ServiceError
 from blabber.services.outbox import publish_on_commit
 from blabber.services.presence import online_user_ids
@@ -49,6 +50,7 @@ class ProfileCard:
     online: bool = False
     initials: str = ""
     color: str = "gray"
+    avatar: str = ""  # the profile picture's URL, "" for none (initials)
 
 
 def initials_of(name: str) -> str:
@@ -100,13 +102,13 @@ def update_profile(
     user.status_until = (now or utcnow()) + keep if line and keep else None
     session.add(user)
     if renamed:
-        _tell_rooms(session, user_id)
+        tell_rooms(session, user_id)
     session.commit()
     return card_of(user, online=True, now=now)
 
 
-def _tell_rooms(session: Session, user_id: int) -> None:
-    """Every room with a message of mine re-reads its rows (they show my new name)."""
+def tell_rooms(session: Session, user_id: int) -> None:
+    """After commit, every room with a message of mine re-reads its rows (new name or picture)."""
     shown_in = session.exec(
         select(Message.room_id).where(Message.author_id == user_id).distinct()
     ).all()
@@ -189,4 +191,5 @@ def card_of(user: User, *, online: bool, now: dt.datetime | None = None) -> Prof
         online=online,
         initials=initials_of(shown),
         color=avatar_color(user.username),
+        avatar=avatar_path(user.id or 0, user.avatar_key),
     )

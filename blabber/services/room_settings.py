@@ -29,6 +29,7 @@ from blabber.models import (
     User,
 )
 from blabber.realtime import events
+from blabber.services import files
 from blabber.services.errors import NotFound, ServiceError
 from blabber.services.outbox import publish_on_commit
 from blabber.services.room_admin import require_admin
@@ -174,10 +175,11 @@ def _set_private(session: Session, room: Room, admin: str, private: object) -> b
 
 
 def delete_room(session: Session, admin_id: int, room_id: int) -> str:
-    """Delete the room with its messages, reactions, mentions and members; returns its name."""
+    """Delete the room and all in it (messages, files, reactions, members); returns its name."""
     room, _admin = _admin_room(session, admin_id, room_id)
     name = room.name
     message_ids = select(Message.id).where(Message.room_id == room_id)
+    files.forget_room_files(session, room_id)  # rows now, bytes after commit
     session.exec(delete(Reaction).where(col(Reaction.message_id).in_(message_ids)))
     session.exec(delete(Mention).where(col(Mention.room_id) == room_id))
     # Replies point at their originals in the same room: unlink before deleting.

@@ -35,7 +35,7 @@ from blabber.services.message_views import views_of
 from blabber.services.outbox import publish_on_commit
 from blabber.services.room_aliases import drop_alias, room_of_alias
 from blabber.services.room_order import next_change
-from blabber.services.views import MemberView, RoomSummary
+from blabber.services.views import RoomSummary
 from blabber.settings import Settings, get_settings
 
 ROOM_NAME_RE = re.compile(r"^[A-Za-z0-9 _\-]{1,40}$")
@@ -312,36 +312,6 @@ def list_my_rooms(session: Session, user_id: int) -> list[RoomSummary]:
         )
         for room, unread, mentions, level in rows
     ]
-
-
-def _member_views(
-    session: Session, room_id: int, online_ids: set[int] | frozenset[int]
-) -> list[MemberView]:
-    """Every member of a room, admin first then by name (no access check)."""
-    rows = session.exec(
-        select(User.id, User.username, Membership.role)
-        .join(Membership, col(Membership.user_id) == User.id)
-        .where(Membership.room_id == room_id)
-        .order_by(Membership.role, User.username_key)
-    ).all()
-    return [
-        MemberView(user_id=r[0] or 0, username=r[1], role=r[2], online=r[0] in online_ids)
-        for r in rows
-    ]
-
-
-def members_panel(
-    session: Session, room_id: int, online_ids: set[int] | frozenset[int], limit: int
-) -> tuple[list[MemberView], int]:
-    """The first ``limit`` rows of a room's Members panel and the member count.
-
-    Admin first, then online members, then by name: in a room of thousands the
-    panel shows who is here now, not an alphabetical wall. For a worker's room
-    feed, shown only to tabs whose membership was checked when they opened it.
-    """
-    views = _member_views(session, room_id, online_ids)
-    views.sort(key=lambda m: (m.role != "admin", not m.online))  # stable: names stay sorted
-    return views[:limit], len(views)
 
 
 def name_of(session: Session, room_id: int) -> str:

@@ -18,6 +18,21 @@ class ReactionView:
 
 
 @dataclasses.dataclass(frozen=True)
+class FileView:
+    """A file under a message: what its card or thumbnail shows, and where to fetch it."""
+
+    id: int
+    name: str
+    size: int
+    size_label: str
+    image: bool = False
+    width: int = 0
+    height: int = 0
+    url: str = ""  # the file itself (a download, or the full picture)
+    thumb_url: str = ""  # pictures only: the inline thumbnail
+
+
+@dataclasses.dataclass(frozen=True)
 class MessageView:
     """A message as shown in the room, in its latest version.
 
@@ -54,6 +69,8 @@ class MessageView:
     continued: bool = False
     prev_at: str = ""  # ISO 8601 UTC of the message before it in the room ("" for the first)
     author_display: str = ""  # the author's display name, if they set one (else the username)
+    author_avatar: str = ""  # the author's profile picture's URL ("" shows no picture)
+    files: list[FileView] = dataclasses.field(default_factory=list)  # in the order attached
 
     def as_row(self) -> dict:
         """The JSON form for events and feed packets.
@@ -78,6 +95,9 @@ class MessageView:
             r if isinstance(r, ReactionView) else ReactionView(**r)
             for r in values.get("reactions", [])
         ]
+        values["files"] = [
+            f if isinstance(f, FileView) else FileView(**f) for f in values.get("files", [])
+        ]
         return cls(**values)
 
 
@@ -93,6 +113,8 @@ OPTIONAL_MESSAGE_FIELDS = (
     "continued",
     "prev_at",
     "author_display",
+    "author_avatar",
+    "files",
 )
 
 GROUP_SECONDS = 5 * 60  # one author's consecutive messages this close share a heading
@@ -123,6 +145,7 @@ class MemberView:
     username: str
     role: str
     online: bool = False
+    avatar: str = ""  # their profile picture's URL, "" for none (initials)
 
 
 @dataclasses.dataclass(frozen=True)
