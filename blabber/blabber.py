@@ -260,6 +260,10 @@ app = rx.App(
         rx.script(src="/mentions.js", defer=True),
         # Ctrl+K / Cmd+K and "/" focus "Search messages".
         rx.script(src="/search_keys.js", defer=True),
+        # Attach files, drag and drop, paste: uploads with progress (the composer's tray).
+        rx.script(src="/attachments.js", defer=True),
+        # "Upload picture" on /settings.
+        rx.script(src="/avatar_upload.js", defer=True),
         # Log-in, sign-up and Log out: the session cookie's HTTP side.
         rx.script(src="/session.js", defer=True),
         # On a phone the on-screen keyboard shrinks the layout (not just the

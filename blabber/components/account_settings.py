@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from blabber.components.common import error_text
+from blabber.components.profile_picture import profile_picture
 from blabber.state.account import AccountState
 from blabber.state.auth import AuthState
 from blabber.state.profile import PROFILE_FIELD_IDS, ProfileState
@@ -183,6 +184,8 @@ def account_settings() -> rx.Component:
     return rx.box(
         rx.vstack(
             rx.heading("Settings", size="6", as_="h1"),
+            profile_picture(),
+            rx.divider(),
             _profile(),
             rx.divider(),
             _change_password(),

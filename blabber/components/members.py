@@ -23,6 +23,17 @@ def _member_row(member: rx.Var[MemberView]) -> rx.Component:
             border_radius="50%",
             background=rx.cond(member.online, rx.color("grass", 9), rx.color("gray", 8)),
         ),
+        rx.cond(
+            member.avatar.bool(),
+            rx.el.img(
+                src=member.avatar,
+                alt="",  # decorative: the name is next to it
+                width=20,
+                height=20,
+                style={"border_radius": "50%"},
+                data_testid="member-picture",
+            ),
+        ),
         person_name(member.username, size="2", bold=False, test_id="member-name"),
         rx.cond(member.role == "admin", rx.badge("admin", size="1", variant="soft")),
         rx.spacer(),

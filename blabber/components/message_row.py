@@ -14,6 +14,7 @@ from reflex_base.vars.base import Var, VarData
 from blabber import routes
 from blabber.components.common import add_key_handlers, icon_action_button
 from blabber.components.markdown import message_body
+from blabber.components.message_files import message_files
 from blabber.components.person_name import person_name
 from blabber.components.reactions import reaction_chip, reaction_picker
 from blabber.services.views import MessageView
@@ -141,6 +142,17 @@ def _person_message(msg: rx.Var[MessageView]) -> rx.Component:
     """Name and time (unless grouped), reply quote, text, reactions, actions."""
     return rx.box(
         rx.hstack(
+            rx.cond(
+                msg.author_avatar.bool(),  # absent from the row when none (as_row)
+                rx.el.img(
+                    src=msg.author_avatar,
+                    alt="",  # decorative: the name is next to it
+                    width=20,
+                    height=20,
+                    style={"border_radius": "50%", "align_self": "center"},
+                    data_testid="author-picture",
+                ),
+            ),
             person_name(msg.author, msg.author_display),
             rx.el.time(
                 rx.moment(msg.created_at, format="HH:mm", local=True),
@@ -166,6 +178,7 @@ def _person_message(msg: rx.Var[MessageView]) -> rx.Component:
             ),
             rx.cond(MessageActionsState.editing_id == msg.id, _editor(msg), _body_and_mark(msg)),
         ),
+        message_files(msg),
         rx.cond(
             ~msg.deleted & msg.reactions.bool(),  # absent from the row when empty (as_row)
             rx.hstack(

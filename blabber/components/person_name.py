@@ -21,6 +21,7 @@ def _card(username: rx.Var[str]) -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.avatar(
+                src=card.avatar,  # the profile picture; initials while none (or loading)
                 fallback=card.initials,
                 color_scheme=card.color,
                 # Soft with step-12 initials: every avatar colour reads above 4.5:1.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from blabber.components.common import add_key_handlers, error_text
+from blabber.components.composer_files import DROPZONE_ATTRS, attach_button, attachment_tray
 from blabber.components.formatting_help import formatting_help
 from blabber.components.mention_suggestions import (
     MENTION_LIST_CSS,
@@ -279,8 +280,14 @@ def room_view() -> rx.Component:
                 ),
                 _replying_to(),
                 mention_suggestions(),
+                attachment_tray(
+                    ComposerState.upload_room_id,
+                    ComposerState.upload_max_bytes,
+                    key=rx.State.router.url.path,  # a room switch starts an empty tray
+                ),
                 rx.hstack(
                     rx.el.input(type="hidden", name="client_id", value=ComposerState.draft_id),
+                    attach_button(),
                     _composer_box(),
                     formatting_help(),
                     rx.button("Send", type="submit", loading=ComposerState.sending, size="3"),
@@ -300,4 +307,6 @@ def room_view() -> rx.Component:
         spacing="0",
         width="100%",
         min_width="0",
+        # Files dropped anywhere on the room go to the composer (assets/attachments.js).
+        **DROPZONE_ATTRS,
     )

@@ -36,7 +36,6 @@ from blabber.storage import ObjectMissing
 log = logging.getLogger(__name__)
 # A downloaded file runs nothing, even if a browser were to render it.
 FILE_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
-AVATAR_MAX_MB = 10
 LOG_IN = "Please log in again"
 UNAVAILABLE = "Uploading is unavailable right now; try again in a moment"
 NOT_A_PICTURE = "Choose a PNG, JPEG, GIF or WebP picture"
@@ -184,7 +183,7 @@ async def upload_avatar(request: Request) -> Response:
     me = await signed_in_user(request)
     if me is None:
         return refused(401, LOG_IN)
-    limit = min(AVATAR_MAX_MB, settings.upload_max_mb)
+    limit = min(avatars.MAX_MB, settings.upload_max_mb)
     too_big = _limit_refusal(request, limit)
     if too_big is not None:
         return too_big

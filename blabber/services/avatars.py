@@ -18,6 +18,7 @@ from blabber.services.file_store import delete_on_commit
 from blabber.services.profiles import tell_rooms
 
 GONE = "No such picture"
+MAX_MB = 10  # a profile picture upload (and never over BLABBER_UPLOAD_MAX_MB)
 
 
 def _me(session: Session, user_id: int) -> User:

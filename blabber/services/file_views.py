@@ -27,7 +27,22 @@ def view_of_file(row: Attachment) -> FileView:
         height=row.height,
         url=routes.file_path(file_id, row.name),
         thumb_url=routes.thumb_path(file_id) if image else "",
+        **_shown_size(row.width, row.height) if image else {},
     )
+
+
+SHOWN_BOX = (320, 240)
+
+
+def _shown_size(width: int, height: int) -> dict[str, int]:
+    """The size a thumbnail takes in the list: the picture fitted into :data:`SHOWN_BOX`."""
+    if width <= 0 or height <= 0:
+        return {"shown_width": SHOWN_BOX[0], "shown_height": SHOWN_BOX[1]}
+    scale = min(1.0, SHOWN_BOX[0] / width, SHOWN_BOX[1] / height)
+    return {
+        "shown_width": max(1, round(width * scale)),
+        "shown_height": max(1, round(height * scale)),
+    }
 
 
 def files_of(session: Session, message_ids: Iterable[int]) -> dict[int, list[FileView]]:

@@ -30,6 +30,10 @@ class FileView:
     height: int = 0
     url: str = ""  # the file itself (a download, or the full picture)
     thumb_url: str = ""  # pictures only: the inline thumbnail
+    # Pictures only: the thumbnail's size on the page (within 320x240, never enlarged), so
+    # its space is reserved before it loads and the list does not jump.
+    shown_width: int = 0
+    shown_height: int = 0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -38,13 +38,24 @@ class ComposerState(ChatState):
     reply_to_id: int = 0
     reply_author: str = ""
     reply_excerpt: str = ""
+    # Where ``Attach files`` uploads go (assets/attachments.js reads both from the
+    # tray): the open room's id (0: none yet), and the upload limit in bytes.
+    upload_room_id: int = 0
+    upload_max_bytes: int = 0
 
     _typing_sent_at: float = 0.0
 
     def _room_opened(self) -> None:
         self.draft_id = self.draft_id or uuid.uuid4().hex
+        self.upload_max_bytes = get_settings().upload_max_mb * 1024 * 1024
+
+    def _room_shown(self, room_id: int) -> None:
+        """The room's membership was checked: files may be uploaded to it."""
+        if self.upload_room_id != room_id:
+            self.upload_room_id = room_id
 
     def _room_closed(self) -> None:
+        self.upload_room_id = 0
         self.composer_error = ""  # an error about another room's draft
         self.composer_notice = ""
         self._set_reply(0, "", "")
@@ -81,17 +92,23 @@ class ComposerState(ChatState):
         self.composer_error = ""
         if self.composer_notice:
             self.composer_notice = ""
-        body = str(form_data.get("body", "")) if isinstance(form_data, dict) else ""
-        if not body.strip():
+        form = form_data if isinstance(form_data, dict) else {}
+        body = str(form.get("body", ""))
+        # Ids of the uploads in the tray (assets/attachments.js); the service checks them.
+        attached = form.get("attachment_ids", "")
+        attached = attached if isinstance(attached, str) else ""
+        if not body.strip() and not attached.strip():
             return
         if not me.room_id:
             self.composer_error = "Open a room first"
             return
-        client_id = str(form_data.get("client_id") or self.draft_id or uuid.uuid4().hex)
+        client_id = str(form.get("client_id") or self.draft_id or uuid.uuid4().hex)
         self.sending = True
         yield  # the browser shows "Sending…" while the service runs
         mine = (me.user_id, me.room_id)
-        send = functools.partial(messages.send_noting, reply_to_id=self.reply_to_id)
+        send = functools.partial(
+            messages.send_noting, reply_to_id=self.reply_to_id, attachment_ids=attached
+        )
         sent = await self._call("composer_error", SEND_DOWN, send, *mine, body, client_id)
         self.sending = False
         if sent is FAILED:
@@ -106,8 +123,13 @@ class ComposerState(ChatState):
         self.draft_id = uuid.uuid4().hex
         self._set_reply(0, "", "")
         # My own message: the list goes to its end to show it (assets/message_list.js).
+        sent_files = [file.id for file in view.files]
         yield [
             rx.set_value("composer", ""),
+            # Only the files this message took: one added while it was sending stays.
+            rx.call_script(
+                f"window.blabberAttachments && window.blabberAttachments.clear({sent_files})"
+            ),
             rx.call_script("window.blabberScrollToLatest && window.blabberScrollToLatest()"),
         ]
 

@@ -115,6 +115,7 @@ class RoomState(ChatState):
         self.room_kind, self.room_path = room.kind, room.path
         self.room_topic, self.room_private = room.topic, room.private
         (await self.get_state(NotificationsState))._room_opened(room.level)
+        (await self.get_state(ComposerState))._room_shown(room.id)
         sidebar.notice = ""  # e.g. an earlier "not a member" that no longer applies
         try:
             await self._load_room(me.user_id, sidebar, room.last_read_id)

@@ -45,13 +45,21 @@ def e2e_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app_url(e2e_database_url: str) -> Iterator[str]:
-    """Base URL of a running Blabber (production build, fresh SQLite database)."""
+def app_url(e2e_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a running Blabber (production build, fresh SQLite database).
+
+    Uploads go to a fresh directory (the shipped store's kind, another place).
+    """
     port = appserver.free_port()
     web_dir = appserver.build_frontend(port)
     url = e2e_database_url
+    uploads = tmp_path_factory.mktemp("e2e-uploads")
     server = appserver.start_server(
-        web_dir, port=port, database_url=url, extra_env=SERVER_ENV, name="e2e"
+        web_dir,
+        port=port,
+        database_url=url,
+        extra_env={**SERVER_ENV, "BLABBER_STORAGE_URL": f"file://{uploads}"},
+        name="e2e",
     )
     try:
         # localhost, not 127.0.0.1: the bundle's websocket URL names localhost.
