@@ -62,7 +62,7 @@ COPY --from=build /app/blabber ./blabber
 COPY --from=build /app/deploy ./deploy
 # Only the built site. Reflex writes small files (.web/backend/) at start, so
 # .web belongs to the app user; the code stays root-owned and read-only to it.
-RUN install -d -o blabber -g blabber /app/.web
+RUN install -d -o blabber -g blabber /app/.web /app/data/uploads
 COPY --from=build --chown=blabber:blabber /app/.web/build ./.web/build
 RUN chmod 0755 deploy/entrypoint.sh
 USER blabber

@@ -31,7 +31,7 @@ def profile_picture() -> rx.Component:
                 radius="full",
                 variant="soft",
                 high_contrast=True,
-                alt="My profile picture",
+                aria_hidden="true",  # decorative: the section's heading names it
                 data_testid="my-picture",
             ),
             rx.vstack(

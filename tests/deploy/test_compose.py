@@ -111,6 +111,19 @@ def test_postgres_data_on_named_volume(compose: dict[str, Any]) -> None:
     assert source in compose["volumes"]  # a named volume, not a host path
 
 
+def test_uploads_on_a_named_volume_and_nginx_takes_the_shipped_cap(compose: dict[str, Any]) -> None:
+    """Uploads survive a rebuild; nginx lets through exactly what the app accepts."""
+    from blabber.settings import Settings
+
+    (mount,) = compose["services"]["app"]["volumes"]
+    source, target = mount.split(":")[:2]
+    assert target == "/app/data/uploads" and source in compose["volumes"]
+    caps = re.findall(
+        r"^\s*#?\s*client_max_body_size (\d+)m;", (DEPLOY / "nginx.conf").read_text(), re.M
+    )
+    assert caps and {int(c) for c in caps} == {Settings().upload_max_mb}
+
+
 def test_app_environment_covers_settings(compose: dict[str, Any]) -> None:
     env = compose["services"]["app"]["environment"]
     missing = _settings_vars() - set(env)

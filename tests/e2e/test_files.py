@@ -215,3 +215,40 @@ def test_a_profile_picture_appears_on_the_other_persons_screen(new_page, uniq):
     a.get_by_role("button", name="Remove picture").click()
     expect(a.get_by_role("button", name="Remove picture")).to_have_count(0)
     expect(row.get_by_test_id("author-picture")).to_have_count(0)
+
+
+def test_files_viewer_and_profile_picture_pass_axe_in_light_and_dark(new_page, uniq):
+    from tests.support import axe
+
+    a, b = pair(new_page, uniq)
+    a.locator("[data-attach-input]").set_input_files(
+        files=[
+            {"name": "chart.png", "mimeType": "image/png", "buffer": sample_files.png()},
+            {"name": "notes.pdf", "mimeType": "application/pdf", "buffer": sample_files.PDF},
+        ]
+    )
+    tray_done(a, "chart.png")
+    tray_done(a, "notes.pdf")
+    for mode in ("light", "dark"):
+        a.emulate_media(color_scheme=mode)
+        axe.assert_accessible(a, f"composer with files to send ({mode} mode)")
+    send_now(a)
+    expect(b.get_by_test_id("file-card")).to_be_visible()
+    expect_thumbnail_at(b, "chart.png", timeout=5000)
+    for mode in ("light", "dark"):
+        b.emulate_media(color_scheme=mode)
+        axe.assert_accessible(b, f"a message with a picture and a file ({mode} mode)")
+        b.get_by_role("button", name="Open chart.png").click()
+        expect(b.get_by_test_id("viewer-image")).to_be_visible()
+        axe.assert_accessible(b, f"the picture viewer ({mode} mode)")
+        b.keyboard.press("Escape")
+    a.goto("/settings")
+    a.locator("[data-avatar-input]").set_input_files(
+        files=[{"name": "me.png", "mimeType": "image/png", "buffer": sample_files.png(64, 64)}]
+    )
+    expect(a.get_by_role("button", name="Remove picture")).to_be_visible()
+    for placeholder in ("Current password", "New password", "Confirm new password"):
+        a.get_by_placeholder(placeholder, exact=True).fill("text axe can measure")
+    for mode in ("light", "dark"):
+        a.emulate_media(color_scheme=mode)
+        axe.assert_accessible(a, f"settings with a profile picture ({mode} mode)")

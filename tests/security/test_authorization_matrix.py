@@ -279,6 +279,12 @@ MATRIX: dict[tuple[str, str], Calls] = {
             },
         ),
         (None, {"form_data": ["not", "a", "form"]}),
+        # Files: ids that are not the caller's uploads (or garbage) attach nothing.
+        (
+            f"/rooms/{c['room']}",
+            {"form_data": {"body": "", "client_id": uuid.uuid4().hex, "attachment_ids": "1,2"}},
+        ),
+        (None, {"form_data": {"body": INTRUDER, "attachment_ids": ["1"]}}),
     ],
     ("ComposerState", "typing"): _no_args,
     ("RoomState", "leave_room"): _no_args,
@@ -410,6 +416,10 @@ MATRIX: dict[tuple[str, str], Calls] = {
         *([(None, {"time_zone": "Europe/Paris"})] if role in NOT_SIGNED_IN else []),
     ],
     ("ProfileState", "setvar"): _setvar("card", "my_display_name", "room_name"),
+    # Profile pictures: I can only remove my own (the callers have none); reading is mine only.
+    ("AvatarState", "load_my_avatar"): lambda c, _r: [(None, {"user_id": c["alice_id"]})],
+    ("AvatarState", "remove_picture"): lambda c, _r: [(None, {"user_id": c["alice_id"]})],
+    ("AvatarState", "setvar"): _setvar("my_avatar", "room_name"),
     # /admin: site admins only, and no caller here is one. Real targets, valid forms.
     ("SiteAdminState", "open_admin"): _no_args,
     ("SiteAdminState", "filter_people"): lambda c, role: [
@@ -512,6 +522,7 @@ TABLES = {
     "mentions": "*",
     "room_aliases": "*",
     "invites": "*",
+    "attachments": "*",
 }
 
 
