@@ -16,6 +16,7 @@ import pytest
 from blabber.realtime import events as ev
 from blabber.state.account import AccountState
 from blabber.state.admin import AdminState
+from blabber.state.avatar import AvatarState
 from blabber.state.chat import ChatState
 from blabber.state.composer import ComposerState
 from blabber.state.live_events import states_needed
@@ -46,6 +47,7 @@ FEATURES = (
     ProfileState,
     SiteAdminState,
     SearchState,
+    AvatarState,
 )
 # Handlers that need no signed-in caller: Reflex's own setter, closing a
 # banner or an editor, and the recovery that establishes the caller itself.
