@@ -19,7 +19,7 @@ export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup setup-dev migrate run test lint typecheck unit e2e build seed bench bench-quick bench-mentions bench-search soak clean
+.PHONY: setup setup-dev migrate run test lint typecheck unit e2e build seed bench bench-quick bench-mentions bench-search bench-uploads soak clean
 
 $(VENV)/.runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
@@ -68,8 +68,10 @@ typecheck: setup-dev
 	$(VENV)/bin/mypy blabber bench deploy
 
 ## Everything CI runs: lint, types, unit/service tests, production build, browser tests.
+## Two pytest processes, each taking whole files (the suite waits on browsers and servers
+## more than on the CPU); `.venv/bin/pytest tests/...` runs a part in one process.
 test: setup-dev lint typecheck
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2 --dist loadfile
 
 bench: setup-dev
 	$(PY) -m bench
@@ -85,6 +87,11 @@ bench-mentions: setup-dev
 ## size, send cost with the index on/off. E.g. `make bench-search SEARCH_ARGS="--messages 200000"`.
 bench-search: setup-dev
 	$(PY) -m bench.search $(SEARCH_ARGS)
+
+## Files (issue 18): 20 MB upload throughput and worker RSS on local disk and S3 (moto), and
+## chat p99 of 100 x 10 while ten people upload, against quiet; about 3 minutes.
+bench-uploads: setup-dev
+	$(PY) -m bench.uploads $(UPLOADS_ARGS)
 
 ## Soak: 5 min, 200 tabs, sends/typing/reconnects/joins on PostgreSQL + Redis; fails on any
 ## loss, duplicate or reordering (bench/soak.py). E.g. `make soak SOAK_ARGS="--minutes 1"`.

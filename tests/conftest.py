@@ -9,6 +9,7 @@ missing or unreachable service fails the run instead.
 from __future__ import annotations
 
 import os
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +28,25 @@ from tests.support.pg import create_database, drop_database
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REQUIRE_SERVICES = os.environ.get("BLABBER_REQUIRE_SERVICES") == "1"
 PG_URL = os.environ.get("BLABBER_TEST_DATABASE_URL", "")
-REDIS_URL = os.environ.get("BLABBER_TEST_REDIS_URL", "")
+
+
+def _redis_of_this_worker(url: str) -> str:
+    """``url`` with its database number moved up by the pytest-xdist worker's index.
+
+    ``make test`` runs the suite in two processes (gw0, gw1). Each gets its
+    own Redis database, so one worker's ``FLUSHDB`` never wipes the other's
+    tab states, and (the broker's channel is named after the database) no
+    app server hears another worker's events.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker.startswith("gw"):
+        return url
+    parts = urllib.parse.urlsplit(url)
+    db_index = int(parts.path.strip("/") or 0) + int(worker[2:])
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{db_index}"))
+
+
+REDIS_URL = _redis_of_this_worker(os.environ.get("BLABBER_TEST_REDIS_URL", ""))
 
 # Fast hashing for service tests; the cost-12 default is checked in test_security.
 FAST = Settings(bcrypt_rounds=4)

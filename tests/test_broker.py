@@ -111,6 +111,34 @@ async def test_redis_publish_and_subscribe_in_process(redis_url):
         broker.close()
 
 
+@pytest.mark.redis
+async def test_redis_deployments_on_other_databases_never_hear_each_other(redis_url):
+    """Pub/sub is server-wide in Redis; the channel is per database (``channel_for``)."""
+    other_db = redis_url.rsplit("/", 1)[0] + "/14"
+    ours, theirs = RedisBroker(redis_url), RedisBroker(other_db)
+    assert ours.channel != theirs.channel
+    nonce = uuid.uuid4().hex
+    try:
+        async with ours.subscribe() as stream:
+            theirs.publish(Event(type="typing", room_id=1, data={"nonce": f"{nonce}-theirs"}))
+            ours.publish(Event(type="typing", room_id=1, data={"nonce": nonce}))
+            # Theirs was published (and fanned out by Redis) before ours was
+            # sent, so by the time ours arrives theirs would have too.
+            heard = []
+
+            async def until_ours() -> None:
+                async for event in stream:
+                    heard.append(event.data.get("nonce"))
+                    if event.data.get("nonce") == nonce:
+                        return
+
+            await asyncio.wait_for(until_ours(), 10)
+            assert f"{nonce}-theirs" not in heard
+    finally:
+        ours.close()
+        theirs.close()
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

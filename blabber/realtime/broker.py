@@ -21,7 +21,18 @@ from collections.abc import AsyncIterator
 from blabber.realtime.events import Event
 
 log = logging.getLogger(__name__)
-CHANNEL = "blabber:events"
+CHANNEL_PREFIX = "blabber:events"
+
+
+def channel_for(db_index: int) -> str:
+    """The pub/sub channel of the deployment whose Redis database is ``db_index``.
+
+    Redis scopes keys (Reflex's tab states, rate limits) by database number
+    but pub/sub is server-wide; naming the channel after the database keeps
+    two deployments (or two test processes) that share one Redis server on
+    different databases from delivering each other's events.
+    """
+    return f"{CHANNEL_PREFIX}:{db_index}"
 
 
 class BrokerUnavailable(RuntimeError):
@@ -90,7 +101,7 @@ class MemoryBroker(Broker):
 
 
 class RedisBroker(Broker):
-    """Redis pub/sub on one channel; publishes through a small sync pool."""
+    """Redis pub/sub on one channel per Redis database; publishes through a small sync pool."""
 
     def __init__(self, url: str) -> None:
         import redis
@@ -99,12 +110,13 @@ class RedisBroker(Broker):
         self._sync = redis.Redis.from_url(
             url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=10
         )
+        self.channel = channel_for(int(self._sync.connection_pool.connection_kwargs.get("db", 0)))
 
     def publish(self, event: Event) -> None:  # noqa: D102
         import redis
 
         try:
-            self._sync.publish(CHANNEL, event.to_json())
+            self._sync.publish(self.channel, event.to_json())
         except redis.RedisError as exc:
             raise BrokerUnavailable(str(exc)) from exc
 
@@ -116,7 +128,7 @@ class RedisBroker(Broker):
         client = aioredis.Redis.from_url(self._url, socket_connect_timeout=2)
         pubsub = client.pubsub(ignore_subscribe_messages=True)
         try:
-            await pubsub.subscribe(CHANNEL)
+            await pubsub.subscribe(self.channel)
         except redis.RedisError as exc:  # same contract as publish: BrokerUnavailable
             with contextlib.suppress(Exception):
                 await pubsub.aclose()
