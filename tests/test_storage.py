@@ -54,6 +54,23 @@ def test_put_then_read_back_a_large_file_in_chunks(store):
     assert store.exists("files/ab/12cd")
 
 
+def test_put_file_stores_an_upload_and_takes_its_temporary_file(store, tmp_path):
+    """A directory store renames the file from its scratch folder; S3 sends it from disk."""
+    scratch = store.scratch_dir() or tmp_path
+    upload = scratch / "blabber-upload-test"
+    data = os.urandom(9 * 1024 * 1024)  # over one 8 MiB part: a multipart upload on S3
+    upload.write_bytes(data)
+    inode = upload.stat().st_ino
+    assert store.put_file("f/moved", upload) == len(data)
+    assert not upload.exists()
+    assert (
+        hashlib.sha256(b"".join(store.chunks("f/moved"))).digest() == hashlib.sha256(data).digest()
+    )
+    if isinstance(store, storage.LocalStorage):
+        assert (store.root / "f" / "moved").stat().st_ino == inode  # moved, not copied
+        assert scratch.parent == store.root  # the scratch folder is inside the store
+
+
 def test_delete_and_missing_objects(store):
     store.put("files/gone", io.BytesIO(b"bye"))
     assert store.exists("files/gone")

@@ -3,7 +3,8 @@
 The body streams to a temporary file (1 MiB written at a time, off the
 event loop), never held whole in memory; a body over the limit is cut off
 as soon as it passes it. Everything after that (sniffing, picture work,
-the store's ``put``) runs on this module's small thread pool, with at most
+the store's ``put_file``, a rename for a directory store) runs on this
+module's small thread pool, with at most
 :data:`PICTURE_SLOTS` pictures decoded at once per worker, so uploads can
 neither stall chat's event loop nor starve the database threads.
 """
@@ -63,7 +64,9 @@ async def received(request: Request, max_bytes: int) -> AsyncIterator[tuple[Path
     Raises :class:`TooLarge` past ``max_bytes`` and :class:`Interrupted` if
     the browser stops sending.
     """
-    fd, name = tempfile.mkstemp(prefix="blabber-upload-")
+    # In the store's scratch folder when it has one, so storing is a rename.
+    scratch = file_store.get_storage().scratch_dir()
+    fd, name = tempfile.mkstemp(prefix="blabber-upload-", dir=scratch)
     path = Path(name)
     try:
         with os.fdopen(fd, "wb") as out:
@@ -101,10 +104,10 @@ def store_file(path: Path, name: str, size: int) -> StoredFile:
     """
     store = file_store.get_storage()
     picture, thumb_bytes, source = _picture_work(path)
+    content_type = picture.content_type if picture else sniffed_type(path, name)
     key = new_key("f")
     thumb_key = new_key("t") if picture is not None else None
-    with source.open("rb") as handle:
-        stored_size = store.put(key, handle)
+    stored_size = store.put_file(key, source)  # source is moved or removed
     try:
         if thumb_key:
             store.put(thumb_key, io.BytesIO(thumb_bytes))
@@ -112,9 +115,9 @@ def store_file(path: Path, name: str, size: int) -> StoredFile:
         delete_now([key])
         raise
     if picture is None:
-        return StoredFile(name, sniffed_type(path, name), size, key)
+        return StoredFile(name, content_type, size, key)
     return StoredFile(
-        name, picture.content_type, stored_size, key, thumb_key, picture.width, picture.height
+        name, content_type, stored_size, key, thumb_key, picture.width, picture.height
     )
 
 
