@@ -27,6 +27,7 @@ from blabber.services import (
     accounts,
     file_store,
     files,
+    images,
     message_changes,
     messages,
     room_admin,
@@ -174,6 +175,17 @@ def test_a_decompression_bomb_is_never_decoded_and_stays_a_plain_file(session, p
     session.expire_all()
     row = session.get(Attachment, answer.json()["file"]["id"])
     assert row.thumb_key is None and row.content_type != "image/png"
+
+
+def test_the_pixel_limit_refuses_a_picture_from_its_header_alone(tmp_path):
+    """The guard itself: the bomb above would also fail to decode (its pixels are
+    truncated), so that test alone would pass without the limit; this one would not."""
+    path = tmp_path / "bomb.png"
+    path.write_bytes(sample_files.png_bomb())  # claims 100,000 x 100,000
+    with pytest.raises(images.NotAnImage):
+        images.probe(path)
+    path.write_bytes(sample_files.png_bomb(7000))  # 49 MP: under the limit, a picture
+    assert images.probe(path).width == 7000
 
 
 def test_uploads_are_refused_with_a_reason_before_any_bytes_are_kept(

@@ -208,6 +208,9 @@ def test_a_profile_picture_appears_on_the_other_persons_screen(new_page, uniq):
 
     picture = row.get_by_test_id("author-picture")
     expect(picture).to_be_visible()  # live, without a reload
+    # Visible comes before loaded: wait until the browser has decoded it (a
+    # picture that fails to load completes with width 0 and never passes).
+    b.wait_for_function("img => img.complete", arg=picture.element_handle())
     assert b.evaluate("img => img.naturalWidth", picture.element_handle()) == 256
     member = b.get_by_test_id("member-picture")
     expect(member.first).to_be_visible()
