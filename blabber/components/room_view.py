@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from blabber.components.client_location import CLIENT_PATH
 from blabber.components.common import add_key_handlers, error_text
 from blabber.components.composer_files import DROPZONE_ATTRS, attach_button, attachment_tray
 from blabber.components.formatting_help import formatting_help
@@ -75,10 +76,12 @@ def _composer_box() -> rx.Component:
         name="body",
         id="composer",
         # A new textarea per room: a draft must never follow the user into
-        # another room and get posted there. Keyed by the URL, not by the
-        # open room's name, so a tab whose server state was lost (the name
-        # is briefly empty until ChatState.resume) keeps its draft.
-        key=rx.State.router.url.path,
+        # another room and get posted there. Keyed by the browser's own path
+        # (not the server's, which changes only when the new room's on_load
+        # answers and would drop what was typed since the click), and not by
+        # the open room's name, so a tab whose server state was lost (the
+        # name is briefly empty until ChatState.resume) keeps its draft.
+        key=CLIENT_PATH,
         aria_label="Message",
         aria_autocomplete="list",  # the @ suggestions (components/mention_suggestions.py)
         enter_key_submit=True,

@@ -33,8 +33,7 @@ def test_a_profile_shows_on_messages_and_in_the_card_with_message_username(new_p
     expect(a.get_by_label("Display name")).to_have_value("Alice Adams")
 
     ui.sidebar_entry(a, room).click()
-    # /settings closed the room: type once it is open again (text typed before
-    # that goes with the /settings textarea, which the room's replaces).
+    # The room is open again (/settings had closed it) before this test types.
     expect(a.get_by_test_id("room-heading")).to_have_text(room)
     ui.send(a, "hello from the profile")
     row = ui.message(b, "hello from the profile")

@@ -244,3 +244,51 @@ def test_paging_past_the_window_keeps_history_contiguous(new_page, uniq, e2e_dat
     expect(ui.message_bodies(a).last).to_have_text("live while reading history")
     expect(ui.message_bodies(a).first).to_have_text("history 292")  # 10 rows: + joined, live
     expect(jump).to_be_hidden()
+
+
+def test_text_typed_right_after_switching_rooms_is_kept_and_sent_there(new_page, uniq):
+    """The composer belongs to the room in the address bar from the click on.
+
+    The server's answer to opening the room is held back (a WebSocket route)
+    while I type, as on a slow link: what I type must survive that answer
+    and go to the room I switched to, and the other room's draft must not
+    follow me there.
+    """
+    page = new_page()
+    holding: list[bool] = []
+    held: list = []
+
+    def relay(ws) -> None:
+        server = ws.connect_to_server()
+
+        def from_server(message) -> None:
+            if holding:
+                held.append((ws, message))
+            else:
+                ws.send(message)
+
+        server.on_message(from_server)
+        ws.on_message(server.send)
+
+    page.route_web_socket(re.compile(r"/_event"), relay)
+    me, first, second = uniq("alice"), uniq("first"), uniq("second")
+    ui.sign_up(page, me)
+    ui.join(page, second)
+    ui.join(page, first)
+    ui.composer(page).fill("a draft left in the first room")
+
+    holding.append(True)
+    ui.sidebar_entry(page, second).click()
+    expect(page).to_have_url(re.compile(rf"/rooms/{second}/?$"))
+    expect(ui.composer(page)).to_have_value("")  # the first room's draft stayed behind
+    ui.composer(page).fill("typed before the room answered")
+    holding.clear()
+    for ws, message in held:
+        ws.send(message)
+    expect(page.get_by_test_id("room-heading")).to_have_text(second)
+    expect(ui.composer(page)).to_have_value("typed before the room answered")
+    page.get_by_role("button", name="Send", exact=True).click()
+    ui.expect_message(page, "typed before the room answered")
+    ui.sidebar_entry(page, first).click()
+    expect(page.get_by_test_id("room-heading")).to_have_text(first)
+    expect(ui.message_body(page, "typed before the room answered")).to_have_count(0)
