@@ -16,8 +16,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
+from blabber import db, storage
+from blabber.settings import Settings
 from tests.e2e.ui import TIMEOUT_MS
 from tests.support import appserver
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, watch_csp
@@ -45,27 +48,45 @@ def e2e_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app_url(e2e_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app_url(e2e_database_url: str) -> Iterator[str]:
     """Base URL of a running Blabber (production build, fresh SQLite database).
 
-    Uploads go to a fresh directory (the shipped store's kind, another place).
+    Uploads go where they ship (``file://data/uploads``); afterwards the
+    files this session's database names are removed from there.
     """
     port = appserver.free_port()
     web_dir = appserver.build_frontend(port)
     url = e2e_database_url
-    uploads = tmp_path_factory.mktemp("e2e-uploads")
     server = appserver.start_server(
-        web_dir,
-        port=port,
-        database_url=url,
-        extra_env={**SERVER_ENV, "BLABBER_STORAGE_URL": f"file://{uploads}"},
-        name="e2e",
+        web_dir, port=port, database_url=url, extra_env=SERVER_ENV, name="e2e"
     )
     try:
         # localhost, not 127.0.0.1: the bundle's websocket URL names localhost.
         yield f"http://localhost:{port}"
     finally:
         server.stop()
+        _remove_stored_files(url)
+
+
+def _remove_stored_files(database_url: str) -> None:
+    """Delete, from the shipped store, the files and pictures ``database_url`` refers to.
+
+    By key, not by sweeping the folder: another test process may be using it.
+    """
+    engine = db.make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "SELECT storage_key, thumb_key FROM attachments"
+                    " UNION ALL SELECT avatar_key, NULL FROM users"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    store = storage.storage_from_url(Settings().storage_url, project_root=appserver.PROJECT_ROOT)
+    for key in {k for row in rows for k in row if k}:
+        store.delete(key)
 
 
 # Module scope, not session: sync Playwright keeps an event loop running on the
