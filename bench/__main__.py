@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -19,6 +20,7 @@ import platform
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +77,41 @@ def flush_redis() -> None:
     import redis
 
     redis.Redis.from_url(REDIS).flushdb()
+
+
+@contextlib.contextmanager
+def pg_redis_server(
+    web: Path, dbname: str, extra_env: dict[str, str], name: str
+) -> Iterator[tuple[Any, Seeder]]:
+    """The production configuration (2 workers) on a fresh PostgreSQL database.
+
+    The bench Redis is emptied first; yields the running server and a
+    :class:`Seeder` for its database, which is dropped afterwards.
+    ``extra_env`` goes through :func:`bench_env`.
+    """
+    from tests.support import appserver
+
+    url = create_database(PG_ADMIN, dbname)
+    flush_redis()
+    try:
+        appserver.migrate(url)
+        server = appserver.start_server(
+            web,
+            port=appserver.free_port(),
+            database_url=url,
+            redis_url=REDIS,
+            workers=2,
+            extra_env=bench_env(extra_env),
+            name=name,
+        )
+        seeder = Seeder(url)
+        try:
+            yield server, seeder
+        finally:
+            server.stop()
+            seeder.dispose()
+    finally:
+        drop_database(PG_ADMIN, dbname)
 
 
 MENTIONS = {"members": 200, "away": 50, "rate": 5, "per_message": 5}

@@ -18,10 +18,8 @@ import sys
 from pathlib import Path
 
 from bench import runner
-from bench.__main__ import PG_ADMIN, REDIS, bench_env, flush_redis, web_dir
+from bench.__main__ import pg_redis_server, web_dir
 from bench.client import Protocol
-from bench.setup import Seeder
-from tests.support.pg import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parents[1]
 PY_SPY = Path(sys.executable).parent / "py-spy"
@@ -95,23 +93,9 @@ async def drive(
 
 def main() -> None:
     """Profile the production configuration."""
-    from tests.support import appserver
-
     web = web_dir()
-    url = create_database(PG_ADMIN, "blabber_bench_profile")
-    flush_redis()
-    appserver.migrate(url)
-    server = appserver.start_server(
-        web,
-        port=appserver.free_port(),
-        database_url=url,
-        redis_url=REDIS,
-        workers=2,
-        extra_env=bench_env({"REFLEX_OPLOCK_ENABLED": "1"}),
-        name="bench-profile",
-    )
-    seeder = Seeder(url)
-    try:
+    env = {"REFLEX_OPLOCK_ENABLED": "1"}
+    with pg_redis_server(web, "blabber_bench_profile", env, "bench-profile") as (server, seeder):
         target = runner.Target(
             "pg-redis", server.url, server.proc.pid, Protocol.from_web_dir(web), seeder
         )
@@ -121,10 +105,6 @@ def main() -> None:
         for out in asyncio.run(drive(target, pids, 10, rooms, members, rate)):
             if out.exists():
                 print(top(out))
-    finally:
-        server.stop()
-        seeder.dispose()
-        drop_database(PG_ADMIN, "blabber_bench_profile")
 
 
 if __name__ == "__main__":

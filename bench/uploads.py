@@ -49,17 +49,16 @@ import aiohttp
 import psutil
 
 from bench import runner, search_index
-from bench.__main__ import PG_ADMIN, REDIS, ROOT, bench_env, flush_redis, web_dir
+from bench.__main__ import ROOT, pg_redis_server, web_dir
 from bench.client import Protocol
 from bench.setup import Seeder
 from bench.stats import Ledger
+from blabber.session_cookie import COOKIE_NAME
 from tests.support import appserver
-from tests.support.pg import create_database, drop_database
 from tests.support.s3 import running_s3
 
 MB = 1_000_000
 FILE_BYTES = 20 * MB
-SESSION_COOKIE = "blabber_session"
 UPLOADERS = 10
 # One file of 100 MB shows that a worker does not hold an upload in memory; the
 # bench's server takes files up to 110 MB for it (the shipped limit is 25).
@@ -83,7 +82,7 @@ class Uploader:
     def __init__(self, base: str, token: str, room_id: int) -> None:
         self.url = f"{base}/api/files?room={room_id}"
         self.headers = {
-            "Cookie": f"{SESSION_COOKIE}={token}",
+            "Cookie": f"{COOKIE_NAME}={token}",
             "Origin": base,
             "content-type": "application/octet-stream",
         }
@@ -331,29 +330,16 @@ async def measure(
 
 def run(backend: str, web: Path, proto: Protocol, args) -> dict[str, Any]:
     """Start pg-redis with this storage, measure, stop."""
-    dbname = f"blabber_bench_uploads_{backend}"
-    url = create_database(PG_ADMIN, dbname)
-    flush_redis()
-    try:
-        appserver.migrate(url)
-        with storage(backend) as env:
-            server = appserver.start_server(
-                web,
-                port=appserver.free_port(),
-                database_url=url,
-                redis_url=REDIS,
-                workers=2,
-                extra_env=bench_env({**env, **BENCH_LIMIT}),
-                name=f"bench-uploads-{backend}",
-            )
-            seeder = Seeder(url)
-            try:
-                return asyncio.run(measure(backend, server, seeder, proto, args))
-            finally:
-                server.stop()
-                seeder.dispose()
-    finally:
-        drop_database(PG_ADMIN, dbname)
+    with (
+        storage(backend) as env,
+        pg_redis_server(
+            web,
+            f"blabber_bench_uploads_{backend}",
+            {**env, **BENCH_LIMIT},
+            f"bench-uploads-{backend}",
+        ) as (server, seeder),
+    ):
+        return asyncio.run(measure(backend, server, seeder, proto, args))
 
 
 def main() -> None:

@@ -26,16 +26,7 @@ def s3_server() -> Iterator[S3Server]:
 
 
 def s3_store(server: S3Server, secret: str | None = None) -> storage.S3Storage:
-    import boto3
-
-    client = boto3.client(
-        "s3",
-        endpoint_url=server.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=server.key_id,
-        aws_secret_access_key=secret or server.secret,
-    )
-    return storage.S3Storage(server.bucket, "uploads", client)
+    return storage.S3Storage(server.bucket, "uploads", server.client(secret))
 
 
 @pytest.fixture(params=["local", "s3"])

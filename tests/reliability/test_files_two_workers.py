@@ -59,15 +59,7 @@ def _ids(database_url: str, room: str, users: list[str]) -> tuple[int, dict[str,
 
 def _bucket_keys(s3: S3Server) -> list[str]:
     """Every object key in the test bucket, read with the app's own credentials."""
-    import boto3
-
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=s3.key_id,
-        aws_secret_access_key=s3.secret,
-    )
+    client = s3.client()
     return [o["Key"] for o in client.list_objects_v2(Bucket=s3.bucket).get("Contents", [])]
 
 

@@ -31,6 +31,18 @@ class S3Server:
     secret: str
     bucket: str = BUCKET
 
+    def client(self, secret: str | None = None):
+        """A boto3 S3 client signing with this server's key (or with ``secret`` instead)."""
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=self.key_id,
+            aws_secret_access_key=secret or self.secret,
+        )
+
     def app_env(self, prefix: str = "uploads") -> dict[str, str]:
         """The environment that points Blabber's storage here."""
         return {
