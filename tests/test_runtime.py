@@ -188,3 +188,19 @@ async def test_a_removal_empties_the_feed_before_a_message_of_the_same_batch():
     assert transport.rooms["sid-b"] == set() and transport.rooms["sid-c"] == {feed_room(5)}
     assert live.hub.tabs["bob-tab"].viewing_room is None
     assert transport.bodies_to(feed_room(5)) == ["m1"]
+
+
+async def test_a_closed_tab_earns_no_read_mark_before_it_is_pruned():
+    """Messages that arrive after my tab closed were never on my screen: they stay unread.
+
+    The hub keeps a closed tab until the next prune (a heartbeat later); only
+    a viewer whose socket still holds its token counts as having read them.
+    """
+    live, transport = make()
+    live.feeds.feeds[5] = RoomFeed(room_id=5, room_name="ops", loaded=True)
+    transport.sids.update({"bob-tab": "sid-b", "carol-tab": "sid-c"})
+    live.hub.watch("bob-tab", 2, 5, [5], sid="sid-b")
+    live.hub.watch("carol-tab", 3, 5, [5], sid="sid-c")
+    del transport.sids["carol-tab"]  # carol's socket closed; not pruned yet
+    await live.feeds.publish_messages(5, [_view(1), _view(2)])
+    assert live.feeds.read_marks == {(2, 5): 2}

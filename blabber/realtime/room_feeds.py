@@ -240,8 +240,7 @@ class RoomFeeds:
             if trimmed:
                 await self._hand_trimmed_to_paged_tabs(feed.room_id, trimmed, viewers)
             await self.transport.send_feed(payload, to=feed_room(feed.room_id))
-        for tab in viewers.values():
-            self.read_marks[(tab.user_id, feed.room_id)] = feed.last_id
+        self._mark_read_by_viewers(feed.room_id, viewers, feed.last_id)
         if stopped:
             await self._publish_typing(feed.room_id)
 
@@ -341,10 +340,19 @@ class RoomFeeds:
             everyone, _ = feed.typing_labels()
             snapshot = feed.snapshot(everyone, self.hub.degraded)
             await self.transport.send_feed(snapshot, to=feed_room(room_id))
-        for tab in self.hub.viewers(room_id).values():
-            self.read_marks[(tab.user_id, room_id)] = feed.last_id
+        self._mark_read_by_viewers(room_id, self.hub.viewers(room_id), feed.last_id)
 
     # -- read marks ----------------------------------------------------------------
+    def _mark_read_by_viewers(self, room_id: int, viewers: dict[str, Tab], last_id: int) -> None:
+        """Viewers whose socket is still open have read the room up to ``last_id``.
+
+        A closed tab stays registered until the next prune (a heartbeat later);
+        what arrives meanwhile was never on anyone's screen, so it stays unread.
+        """
+        for token, tab in viewers.items():
+            if self.hub.registered_by(token, self.transport.sid_of(token)):
+                self.read_marks[(tab.user_id, room_id)] = last_id
+
     async def flush_read_marks(self) -> None:
         """Write the read marks this worker's viewers earned, in one transaction."""
         if not self.read_marks:
