@@ -328,6 +328,13 @@ async def measure(
     return out
 
 
+def _worker_cap(args) -> dict[str, str]:
+    """``--worker-mb-s``: the server's upload cap other than the shipped one, for an A/B."""
+    if args.worker_mb_s is None:
+        return {}
+    return {"BLABBER_UPLOAD_WORKER_MB_S": str(args.worker_mb_s)}
+
+
 def run(backend: str, web: Path, proto: Protocol, args) -> dict[str, Any]:
     """Start pg-redis with this storage, measure, stop."""
     with (
@@ -335,7 +342,7 @@ def run(backend: str, web: Path, proto: Protocol, args) -> dict[str, Any]:
         pg_redis_server(
             web,
             f"blabber_bench_uploads_{backend}",
-            {**env, **BENCH_LIMIT},
+            {**env, **BENCH_LIMIT, **_worker_cap(args)},
             f"bench-uploads-{backend}",
         ) as (server, seeder),
     ):
@@ -358,6 +365,11 @@ def main() -> None:
     parser.add_argument(
         "--together", action="store_true", help="paced uploaders all start at once (no spread)"
     )
+    parser.add_argument(
+        "--worker-mb-s",
+        type=int,
+        help="the server's BLABBER_UPLOAD_WORKER_MB_S (0: uncapped); default: as shipped",
+    )
     parser.add_argument("--no-photos", action="store_true", help="no photo uploads in the A/B")
     parser.add_argument("--uploaders", help=argparse.SUPPRESS)  # the uploaders' own process
     args = parser.parse_args()
@@ -370,7 +382,17 @@ def main() -> None:
     load = os.getloadavg()
     for backend in args.backend or ["local", "s3"]:
         result = run(backend, web, proto, args)
-        print(json.dumps({**result, "loadavg_start": load, "loadavg_end": os.getloadavg()}))
+        cap = args.worker_mb_s if args.worker_mb_s is not None else "shipped"
+        print(
+            json.dumps(
+                {
+                    **result,
+                    "worker_mb_s": cap,
+                    "loadavg_start": load,
+                    "loadavg_end": os.getloadavg(),
+                }
+            )
+        )
         sys.stdout.flush()
 
 
