@@ -23,6 +23,7 @@ from blabber import csp, db, routes
 from blabber.components.common import APP_STYLE
 from blabber.endpoints import files as file_endpoints
 from blabber.endpoints import session as session_endpoints
+from blabber.endpoints import uploads
 from blabber.headers import SecurityHeaders
 from blabber.heap import freeze_startup_heap
 from blabber.pages import admin, direct, home, login, room, signup
@@ -283,3 +284,4 @@ for _page in (home, login, signup, room, direct, settings_page, admin):
 app.register_lifespan_task(run_realtime)
 app.register_lifespan_task(freeze_startup_heap)
 app.register_lifespan_task(_close_health_redis)
+app.register_lifespan_task(uploads.sweep_abandoned_uploads)

@@ -27,6 +27,7 @@ import errno
 import os
 import re
 import tempfile
+import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,6 +64,12 @@ class Storage(Protocol):
 
         A directory store names a folder on its own filesystem, so that
         putting the file is a rename.
+        """
+
+    def sweep_scratch(self, idle_seconds: float) -> int:
+        """Remove temporary files untouched for ``idle_seconds`` (a crashed worker's); how many.
+
+        An upload in progress writes its file every MiB, so it is never that idle.
         """
 
     def chunks(self, key: str) -> Iterator[bytes]:
@@ -127,6 +134,16 @@ class LocalStorage:
         scratch.mkdir(parents=True, exist_ok=True)
         return scratch
 
+    def sweep_scratch(self, idle_seconds: float) -> int:  # noqa: D102
+        scratch, swept = self.root / ".incoming", 0
+        cutoff = time.time() - idle_seconds
+        for leftover in scratch.glob("*") if scratch.is_dir() else ():
+            with contextlib.suppress(FileNotFoundError):  # another worker's sweep got it
+                if leftover.is_file() and leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
+                    swept += 1
+        return swept
+
     def chunks(self, key: str) -> Iterator[bytes]:  # noqa: D102
         try:
             handle = self._path(key).open("rb")
@@ -180,6 +197,9 @@ class S3Storage:
 
     def scratch_dir(self) -> None:  # noqa: D102
         return None
+
+    def sweep_scratch(self, idle_seconds: float) -> int:  # noqa: D102
+        return 0  # its temporary files are the system's (tempfile's default folder)
 
     def chunks(self, key: str) -> Iterator[bytes]:  # noqa: D102
         with _refusals():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -102,6 +103,21 @@ def test_a_failed_local_write_leaves_nothing_behind(tmp_path):
         local.put("files/half", Broken())
     assert not local.exists("files/half")
     assert list((tmp_path / "uploads" / "files").iterdir()) == []
+
+
+def test_a_crashed_workers_partial_uploads_are_swept_and_live_ones_kept(tmp_path):
+    local = storage.LocalStorage(tmp_path / "uploads")
+    scratch = local.scratch_dir()
+    abandoned, receiving = scratch / "blabber-upload-dead", scratch / "blabber-upload-live"
+    abandoned.write_bytes(b"half a file")
+    receiving.write_bytes(b"still coming")
+    hour_ago = time.time() - 3601
+    os.utime(abandoned, (hour_ago, hour_ago))
+    local.put("f/kept", io.BytesIO(b"a stored file"))
+    os.utime(local.root / "f" / "kept", (hour_ago, hour_ago))  # old, but not scratch
+    assert local.sweep_scratch(3600) == 1
+    assert not abandoned.exists() and receiving.exists()
+    assert b"".join(local.chunks("f/kept")) == b"a stored file"
 
 
 def test_the_url_chooses_the_store(tmp_path):
