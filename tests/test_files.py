@@ -8,6 +8,7 @@ the same code on S3.
 
 from __future__ import annotations
 
+import functools
 import io
 import urllib.parse
 from collections.abc import Iterator
@@ -293,6 +294,10 @@ def test_profile_pictures_are_square_webp_seen_by_the_signed_in_and_removable(
     ids, tokens, room_id = people
     messages.send_message(session, ids["alice"], room_id, "hello", "m1")
     broker.published.clear()
+    not_picture = client.post("/api/avatar", content=b"%PDF-1.4", headers=as_user(tokens["alice"]))
+    assert (
+        not_picture.status_code == 400 and "PNG, JPEG, GIF or WebP" in not_picture.json()["error"]
+    )
     answer = client.post(
         "/api/avatar",
         content=sample_files.jpeg_from_phone(300, 120),
@@ -310,15 +315,37 @@ def test_profile_pictures_are_square_webp_seen_by_the_signed_in_and_removable(
     assert view.author_avatar == url
     session.expire_all()
     key = session.get(User, ids["alice"]).avatar_key
-    not_picture = client.post("/api/avatar", content=b"%PDF-1.4", headers=as_user(tokens["alice"]))
-    assert (
-        not_picture.status_code == 400 and "PNG, JPEG, GIF or WebP" in not_picture.json()["error"]
-    )
     from blabber.services import avatars
 
-    assert avatars.remove_avatar(session, ids["alice"]) is True
+    assert avatars.remove_avatar(session, ids["alice"]) is True  # at once: not spaced
     assert not store.exists(key)
     assert client.get(url, headers=as_user(tokens["carol"])).status_code == 404
+
+
+def test_a_new_picture_waits_a_few_seconds_after_the_last(session, people, client, store):
+    """Each new picture re-sends my messages to all my rooms: a script may not loop on it."""
+    from blabber.services import avatars
+
+    ids, tokens, _room_id = people
+    send = functools.partial(
+        client.post, "/api/avatar", content=sample_files.png(64, 64), headers=as_user(tokens["bob"])
+    )
+    assert send().status_code == 200
+    session.expire_all()
+    first = session.get(User, ids["bob"]).avatar_key
+    stored = set(store.root.rglob("*"))
+    too_soon = send()
+    assert too_soon.status_code == 429 and too_soon.json()["error"] == avatars.TOO_SOON
+    assert set(store.root.rglob("*")) == stored  # refused before any bytes were kept
+    with pytest.raises(ServiceError, match="a moment ago"):  # the service's own check
+        avatars.set_avatar(session, ids["bob"], "a/0123")
+    session.expire_all()
+    bob = session.get(User, ids["bob"])
+    assert bob.avatar_key == first
+    bob.avatar_changed_at -= avatars.CHANGE_EVERY  # as if the seconds had passed
+    session.add(bob)
+    session.commit()
+    assert send().status_code == 200
 
 
 def test_names_are_sanitised_and_keys_never_come_from_them(session, people, client):

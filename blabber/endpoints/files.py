@@ -189,6 +189,10 @@ async def upload_avatar(request: Request) -> Response:
         return too_big
     key = ""
     try:
+        await db.run_in_session(avatars.check_change, me.user_id)  # before any bytes come
+    except ServiceError as err:
+        return refused(429 if err.message == avatars.TOO_SOON else 403, err.message)
+    try:
         async with uploads.received(request, limit * 1024 * 1024) as (path, _size):
             key = await uploads.off_loop(uploads.store_avatar, path)
         await db.run_in_session(avatars.set_avatar, me.user_id, key)
