@@ -37,18 +37,23 @@ def edit_message(
     *,
     settings: Settings | None = None,
 ) -> MessageView:
-    """Replace the text of my own message; an empty text is refused (delete instead)."""
+    """Replace the text of my own message.
+
+    An empty text is refused (delete instead) unless the message carries
+    files: those stay, and the message becomes files alone.
+    """
     msg, _ = message_in_my_room(session, user_id, message_id)
     if msg.author_id != user_id or msg.kind != MessageKind.USER.value:
         raise NotAllowed("You can only edit your own messages")
-    if isinstance(body, str) and not body.strip():
+    names = files.names_of(session, msg.id)  # type: ignore[arg-type]
+    if isinstance(body, str) and not body.strip() and not names:
         raise ServiceError("A message cannot be empty; delete it instead")
-    text = validate_body(body, settings or get_settings())
+    text = validate_body(body, settings or get_settings(), may_be_empty=bool(names))
     if text == msg.body:
         return view_of(session, msg)  # nothing changed: no new version
-    first_line = excerpt(msg.body)
+    first_line = excerpt(msg.body, names)
     msg.body, msg.edited_at = text, utcnow()
-    return publish_change(session, msg, quoted=excerpt(text) != first_line)
+    return publish_change(session, msg, quoted=excerpt(text, names) != first_line)
 
 
 def delete_message(session: Session, user_id: int, message_id: object) -> MessageView:

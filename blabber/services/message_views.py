@@ -20,9 +20,16 @@ EXCERPT_CHARS = 80  # a reply's quote: the original's first line, cut here
 REACTION_NAMES = 50  # names listed per emoji (the hover); the count is always exact
 
 
-def excerpt(body: str) -> str:
-    """The first non-empty line of ``body``, at most :data:`EXCERPT_CHARS` characters."""
+def excerpt(body: str, file_names: Sequence[str] = ()) -> str:
+    """The first non-empty line of ``body``, at most :data:`EXCERPT_CHARS` characters.
+
+    A message of files alone is quoted by them ("📎 plan.pdf and 2 more files"),
+    so a reply to a screenshot does not quote nothing.
+    """
     line = next((part.strip() for part in body.splitlines() if part.strip()), "")
+    if not line and file_names:
+        more = len(file_names) - 1
+        line = f"📎 {file_names[0]}" + (f" and {more} more file{'s' * (more > 1)}" if more else "")
     return line if len(line) <= EXCERPT_CHARS else line[: EXCERPT_CHARS - 1] + "…"
 
 
@@ -213,8 +220,15 @@ def _originals(session: Session, ids: set[int]) -> dict[int, tuple[str, str, boo
         .join(User, col(User.id) == Message.author_id, isouter=True)
         .where(col(Message.id).in_(sorted(ids)))
     ).all()
+    # Only an original without text is quoted by its files: one more query, rarely.
+    textless = [m.id for m, _ in rows if m.id is not None and not m.body.strip()]
+    names = {i: [f.name for f in fs] for i, fs in files_of(session, textless).items()}
     return {
-        m.id: (name or "", "" if m.deleted_at else excerpt(m.body), m.deleted_at is not None)
+        m.id: (
+            name or "",
+            "" if m.deleted_at else excerpt(m.body, names.get(m.id, ())),
+            m.deleted_at is not None,
+        )
         for m, name in rows
         if m.id is not None
     }

@@ -76,4 +76,9 @@ def _id(message: Mapping[str, Any]) -> int:
 
 
 def _excerpt(message: Mapping[str, Any]) -> str:
-    return f"{message.get('author', '')}: {str(message.get('body', ''))[:EXCERPT_CHARS]}"
+    text = str(message.get("body", "")).strip()
+    files = [f for f in message.get("files") or [] if isinstance(f, Mapping)]
+    if not text and files:  # a message of files alone: say what came
+        more = f" and {len(files) - 1} more" if len(files) > 1 else ""
+        text = f"📎 {files[0].get('name', '')}{more}"
+    return f"{message.get('author', '')}: {text[:EXCERPT_CHARS]}"

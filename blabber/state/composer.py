@@ -77,7 +77,7 @@ class ComposerState(ChatState):
         if view.room_id != me.room_id:
             self.composer_error = "That message is in another room"
             return
-        self._set_reply(view.id, view.author, excerpt(view.body))
+        self._set_reply(view.id, view.author, excerpt(view.body, [f.name for f in view.files]))
         yield rx.set_focus("composer")
 
     @rx.event

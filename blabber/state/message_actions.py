@@ -64,7 +64,7 @@ class MessageActionsState(ChatState):
     @rx.event
     @signed_in(room=True)
     async def save_edit(self, me: Caller, form_data: dict):
-        """Enter in the editor: store the new text (an empty one is refused: delete instead)."""
+        """Enter in the editor: store the new text (empty: refused, unless files remain)."""
         body = form_data.get("body", "") if isinstance(form_data, dict) else ""
         edit = message_changes.edit_message
         done = await self._call(
