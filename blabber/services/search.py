@@ -30,13 +30,14 @@ from blabber.models import Membership, Room, RoomKind, User, UTCDateTime
 from blabber.services import search_query, search_sql
 from blabber.services.account_settings import DELETED_NAME
 from blabber.services.errors import ServiceError
+from blabber.services.file_views import files_of
+from blabber.services.message_views import excerpt
 from blabber.services.search_query import ParsedQuery
 
 PAGE = 20
 BEST_CANDIDATES = 500  # Best match ranks this many of the newest matches
 NEWEST, BEST = "newest", "best"
 EMPTY = "Type a word to search for, or a filter such as from:username"
-NO_FILES = "Files cannot be attached yet, so has:file finds nothing"
 PLAIN_SNIPPET_CHARS = 200  # a filter-only hit shows the start of its text
 RESULT_COLUMNS = ("snippet", "username", "display_name", "name", "kind", "is_private", "name_key")
 DATE_PARAMS = ("before", "after", "on_start", "on_end")  # bound as the column's own type
@@ -107,8 +108,6 @@ def search(
     query = search_query.parse(text)
     if query.is_empty:
         raise ServiceError(EMPTY)
-    if query.has_file:
-        return SearchPage((), 0, (*query.notes, NO_FILES))
     me = session.get(User, user_id)
     if me is None:
         raise ServiceError(EMPTY)
@@ -187,6 +186,8 @@ def _filters(session: Session, me: User, query: ParsedQuery) -> tuple[list[str],
         params["on_end"] = _start_of(query.on + day, zone)
     if query.has_link:
         conditions.append("(m.body LIKE '%http://%' OR m.body LIKE '%https://%')")
+    if query.has_file:  # ix_attachments_message_id: one probe per candidate
+        conditions.append("EXISTS (SELECT 1 FROM attachments f WHERE f.message_id = m.id)")
     if query.is_mention:
         conditions.append(
             "EXISTS (SELECT 1 FROM mentions x WHERE x.message_id = m.id AND x.user_id = :me)"
@@ -277,6 +278,9 @@ def _hits(
     ).all()
     directs = _direct_titles(session, user_id, {r.room_id for r in rows if r.kind == "direct"})
     by_id = {row.id: row for row in rows}
+    # A message of files alone (found by a filter) shows its files' names instead.
+    textless = [row.id for row in rows if not (row.snippet or "").strip()]
+    file_names = {i: [f.name for f in fs] for i, fs in files_of(session, textless).items()}
     hits = []
     for message_id in ids:
         row = by_id.get(message_id)
@@ -291,6 +295,8 @@ def _hits(
         text = row.snippet or ""
         if match and match.less_than_stand_in:
             text = text.replace(match.less_than_stand_in, "<")
+        if not text.strip() and row.id in file_names:
+            text = excerpt("", file_names[row.id])
         segments = segments_of(text, marks) if match else (Segment(text[:PLAIN_SNIPPET_CHARS]),)
         hits.append(
             SearchHit(
