@@ -90,8 +90,9 @@ class Settings:
     upload_max_mb: int = 25
     # How fast one worker takes in upload bytes, all uploads together (MB/s; 0: no
     # cap), after a burst of one largest file. Receiving is event-loop work: flat
-    # out on loopback (~300 MB/s) it slowed chat 7.7x (bench/RESULTS.md §15).
-    upload_worker_mb_s: int = 50
+    # out on loopback it slowed chat's p50 6x; 50 MB/s still raised its p95 up to
+    # 2.9x, 25 MB/s kept it within 1.2x (bench/RESULTS.md §16).
+    upload_worker_mb_s: int = 25
     # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs).
     trusted_proxies: tuple[str, ...] = ()
     # How many of those proxies append to X-Forwarded-For (nginx alone: 1); entries
@@ -170,7 +171,7 @@ class Settings:
             storage_url=_storage_url(env),
             s3_endpoint_url=env.get("BLABBER_S3_ENDPOINT_URL", "").strip(),
             upload_max_mb=_int(env, "BLABBER_UPLOAD_MAX_MB", 25),
-            upload_worker_mb_s=_int(env, "BLABBER_UPLOAD_WORKER_MB_S", 50),
+            upload_worker_mb_s=_int(env, "BLABBER_UPLOAD_WORKER_MB_S", 25),
             trusted_proxies=_networks(env, "BLABBER_TRUSTED_PROXIES"),
             trusted_proxy_hops=_int(env, "BLABBER_TRUSTED_PROXY_HOPS", 1),
             join_max=_int(env, "BLABBER_JOIN_MAX", 20),
