@@ -121,6 +121,25 @@ def test_attach_drop_and_paste_each_send_a_picture_the_other_sees_at_once(new_pa
     expect(viewer).to_have_count(0)
 
 
+def test_a_reply_to_a_file_alone_quotes_the_files_name(new_page, uniq):
+    a, b = pair(new_page, uniq)
+    a.locator("[data-attach-input]").set_input_files(
+        files=[{"name": "plan.pdf", "mimeType": "application/pdf", "buffer": sample_files.PDF}]
+    )
+    tray_done(a, "plan.pdf")
+    send_now(a)  # no text: the message is the file
+    row = b.locator(".message-row").filter(has=b.get_by_test_id("file-card"))
+    expect(row).to_contain_text("plan.pdf")
+    row.hover()
+    row.get_by_role("button", name="Reply").click()
+    expect(b.get_by_test_id("replying-to")).to_contain_text("📎 plan.pdf")
+    ui.send(b, "looks good")
+    for page in (a, b):
+        reply = page.locator(".message-row").filter(has=ui.message_body(page, "looks good"))
+        quote = reply.get_by_test_id("reply-quote")
+        expect(quote).to_contain_text("📎 plan.pdf")
+
+
 def test_a_pdf_is_a_card_that_downloads_with_its_name(new_page, uniq):
     a, b = pair(new_page, uniq)
     a.locator("[data-attach-input]").set_input_files(
