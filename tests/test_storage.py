@@ -120,6 +120,21 @@ def test_a_crashed_workers_partial_uploads_are_swept_and_live_ones_kept(tmp_path
     assert b"".join(local.chunks("f/kept")) == b"a stored file"
 
 
+async def test_each_worker_sweeps_at_start(tmp_path, monkeypatch):
+    from blabber.blabber import app
+    from blabber.endpoints import uploads
+    from blabber.services import file_store
+
+    local = storage.LocalStorage(tmp_path / "uploads")
+    monkeypatch.setattr(file_store, "get_storage", lambda: local)
+    left = local.scratch_dir() / "blabber-upload-dead"
+    left.write_bytes(b"half")
+    os.utime(left, (time.time() - 7200, time.time() - 7200))
+    assert uploads.sweep_abandoned_uploads in app.get_lifespan_tasks()
+    await uploads.sweep_abandoned_uploads()
+    assert not left.exists()
+
+
 def test_the_url_chooses_the_store(tmp_path):
     local = storage.storage_from_url("file://data/uploads", project_root=tmp_path)
     assert isinstance(local, storage.LocalStorage) and local.root == tmp_path / "data/uploads"
