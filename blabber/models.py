@@ -315,9 +315,13 @@ class Message(SQLModel, table=True):
     reply_to_id: int | None = Field(default=None, foreign_key="messages.id")
     edited_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     deleted_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # Its files' shown names, one per line, set at send: for the search index (0017).
+    file_names: str = Field(
+        default="", sa_column=sa.Column(sa.Text(), nullable=False, server_default="")
+    )
 
 
-# The message search index lives outside these models: migration 0013 made it,
+# The message search index lives outside these models: migrations 0013 and 0017 made it,
 # and database triggers keep it in step with ``messages`` (services/search*.py read
 # it). On SQLite, the FTS5 table ``messages_fts`` and its shadow tables; on
 # PostgreSQL, the column ``messages.search_vector`` and its GIN index. Schema

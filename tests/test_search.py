@@ -275,6 +275,49 @@ def test_has_file_finds_messages_with_files_that_i_can_read(session, world):
     ]
 
 
+def test_files_names_are_searched_like_text(session, world):
+    from blabber.services import files
+    from blabber.services.files import StoredFile
+
+    a, b = world.ids["alice"], world.ids["bob"]
+
+    def with_files(author: int, room: str, body: str, *names: str) -> int:
+        ids = [
+            files.record_upload(
+                session,
+                author,
+                world.rooms[room],
+                StoredFile(n, "text/plain", 1, f"f/{uuid.uuid4().hex}"),
+            ).id
+            for n in names
+        ]
+        return messages.send_message(
+            session,
+            author,
+            world.rooms[room],
+            body,
+            uuid.uuid4().hex,
+            attachment_ids=",".join(map(str, ids)),
+            settings=ROOMY,
+        ).id
+
+    sheet = with_files(b, "ops", "", "quarterly-forecast.xlsx")
+    both = with_files(a, "dev", "see the attached", "forecast_v2.pdf", "photo.png")
+    with_files(world.ids["carol"], "vault", "", "secret-forecast.pdf")  # not alice's room
+
+    def found(query: str) -> list[int]:
+        return [h.message_id for h in search.search(session, a, query).hits]
+
+    assert found("forecast") == [both, sheet]  # stemmed, split at . _ -
+    assert found("quarterly-forecast.xlsx") == [sheet]  # the whole name, as typed
+    assert found("forecast -xlsx") == [both]
+    assert found("forecast in:dev") == [both]
+    hit = search.search(session, a, "quarterly").hits[0]
+    assert [s.text for s in hit.segments if s.marked] == ["quarterly"]  # the name, marked
+    message_changes.delete_message(session, b, sheet)
+    assert found("forecast") == [both]  # deleted: its names left the index too
+
+
 def test_filters_that_cannot_be_read_say_how_to_write_them(session, world):
     for query, message in (
         ("before:yesterday", "before: needs a date like 2026-12-03"),

@@ -62,7 +62,7 @@ def delete_message(session: Session, user_id: int, message_id: object) -> Messag
     is_admin = membership.role == Role.ADMIN.value
     if msg.kind != MessageKind.USER.value or not (msg.author_id == user_id or is_admin):
         raise NotAllowed("You can only delete your own messages")
-    msg.body, msg.deleted_at = "", utcnow()
+    msg.body, msg.file_names, msg.deleted_at = "", "", utcnow()
     session.exec(sa.delete(Reaction).where(col(Reaction.message_id) == msg.id))
     files.forget_message_files(session, msg.id)  # type: ignore[arg-type]
     return publish_change(session, msg, quoted=True)

@@ -145,6 +145,7 @@ def send_noting(
         body=text,
         client_id=client_id,
         reply_to_id=reply_to,
+        file_names="\n".join(row.name for row in claimed),  # searched with the text
     )
     try:
         with session.begin_nested():

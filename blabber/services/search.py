@@ -295,6 +295,8 @@ def _hits(
         text = row.snippet or ""
         if match and match.less_than_stand_in:
             text = text.replace(match.less_than_stand_in, "<")
+        if match and match.added_to_snippet:
+            text = text.replace(match.added_to_snippet, "")
         if not text.strip() and row.id in file_names:
             text = excerpt("", file_names[row.id])
         segments = segments_of(text, marks) if match else (Segment(text[:PLAIN_SNIPPET_CHARS]),)

@@ -6,11 +6,13 @@ expression, with every word of the person's query a bound parameter (never
 spliced into SQL; on SQLite not into FTS5's own syntax either, see
 :func:`_fts5_string`).
 
-* **SQLite**: the FTS5 table ``messages_fts`` (migration 0013), external
-  content over ``messages``, porter stemming, diacritics removed. ``MATCH``
+* **SQLite**: the FTS5 table ``messages_fts`` (migrations 0013 and 0017),
+  external content over ``messages.body`` and ``messages.file_names``, porter
+  stemming, diacritics removed. ``MATCH``
   takes one expression; ``snippet()`` marks the matched tokens.
 * **PostgreSQL**: ``messages.search_vector`` (English stemming after
-  ``unaccent``, configuration ``blabber_search``), GIN-indexed; each term is
+  ``unaccent``, configuration ``blabber_search``; the text and the files'
+  names), GIN-indexed; each term is
   a ``phraseto_tsquery`` (a one-word phrase is that word), combined with
   ``&&``, ``||`` and ``!!``; ``ts_headline`` marks the matches.
 
@@ -38,6 +40,16 @@ PG_CONFIG = "blabber_search"
 # character, which search.py turns back. (Indexing reads "<" as a space for
 # the same reason: migration 0013.)
 LESS_THAN_STAND_IN = "\ue000"
+# What PostgreSQL's snippet is cut from: the text, then the files' names (migration
+# 0017 indexes both). In the names a zero-width space goes either side of each
+# ".", "_" and "-": ts_headline's parser would read "q3-report.pdf" as one file
+# token and mark nothing, where the index holds "report" too; search.py takes the
+# zero-width spaces out again.
+NAME_BREAK = "\u200b"
+SHOWN_TEXT = (
+    "concat_ws(' ', NULLIF(m.body, ''), NULLIF(regexp_replace(m.file_names, '([._-])', "
+    f"'{NAME_BREAK}\\1{NAME_BREAK}', 'g'), ''))"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +71,8 @@ class TextMatch:
 
     # A character the snippet has in place of "<" (to be turned back), or "".
     less_than_stand_in: str = ""
+    # A character only the snippet's making put in (to be taken out), or "".
+    added_to_snippet: str = ""
 
 
 def _fts5_string(term: Term) -> str:
@@ -81,7 +95,8 @@ def sqlite_match(query: ParsedQuery, marks: tuple[str, str]) -> TextMatch:
         join="JOIN messages_fts ON messages_fts.rowid = m.id",
         where="messages_fts MATCH :fts",
         rank="bm25(messages_fts)",
-        snippet=(f"snippet(messages_fts, 0, :mark_open, :mark_close, '…', {SNIPPET_TOKENS})"),
+        # Column -1: the one that matched best, the text or the files' names.
+        snippet=(f"snippet(messages_fts, -1, :mark_open, :mark_close, '…', {SNIPPET_TOKENS})"),
         params={"fts": expression, "mark_open": marks[0], "mark_close": marks[1]},
         # FTS5 hands matches out in rowid order itself (descending when asked),
         # so "newest first, LIMIT 21" stops after 21 instead of sorting them all.
@@ -114,9 +129,10 @@ def postgres_match(query: ParsedQuery, marks: tuple[str, str]) -> TextMatch:
         where=f"m.search_vector @@ ({expression})",
         rank=f"-ts_rank(m.search_vector, ({expression}))",
         snippet=(
-            f"ts_headline('{PG_CONFIG}', replace(m.body, '<', :stand_in), ({expression}), "
+            f"ts_headline('{PG_CONFIG}', replace({SHOWN_TEXT}, '<', :stand_in), ({expression}), "
             ":headline_options)"
         ),
         params={**params, "stand_in": LESS_THAN_STAND_IN},
         less_than_stand_in=LESS_THAN_STAND_IN,
+        added_to_snippet=NAME_BREAK,
     )

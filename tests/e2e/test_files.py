@@ -140,6 +140,25 @@ def test_a_reply_to_a_file_alone_quotes_the_files_name(new_page, uniq):
         expect(quote).to_contain_text("📎 plan.pdf")
 
 
+def test_search_finds_a_file_by_its_name_and_by_has_file(new_page, uniq):
+    a, b = pair(new_page, uniq)
+    a.locator("[data-attach-input]").set_input_files(
+        files=[
+            {"name": "q3-forecast.pdf", "mimeType": "application/pdf", "buffer": sample_files.PDF}
+        ]
+    )
+    tray_done(a, "q3-forecast.pdf")
+    send_now(a)
+    expect(b.get_by_test_id("file-card")).to_contain_text("q3-forecast.pdf")
+    results = b.get_by_test_id("search-result")
+    ui.search(b, "forecast")
+    expect(results).to_have_count(1)
+    expect(results.first.locator("mark")).to_have_text("forecast")
+    ui.search(b, "has:file")
+    expect(results).to_have_count(1)
+    expect(results.first).to_contain_text("📎 q3-forecast.pdf")
+
+
 def test_a_pdf_is_a_card_that_downloads_with_its_name(new_page, uniq):
     a, b = pair(new_page, uniq)
     a.locator("[data-attach-input]").set_input_files(

@@ -13,17 +13,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e import ui
+from tests.e2e.ui import search
 
 pytestmark = pytest.mark.e2e
-
-
-def search(page, query: str) -> None:
-    page.keyboard.press("Control+k")
-    box = page.locator("input:focus")  # the sidebar's field, or the open panel's own
-    expect(box).to_have_attribute("placeholder", "Search messages")
-    box.fill(query)
-    box.press("Enter")
-    expect(page.get_by_role("dialog", name="Search results")).to_be_visible()
 
 
 def test_search_finds_what_i_can_read_highlighted_and_opens_it(new_page, uniq):

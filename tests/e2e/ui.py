@@ -96,3 +96,13 @@ def message(page: Page, text: str):
     """The message whose body is ``text`` (not a reply quoting it)."""
     body = page.get_by_test_id("message-body").get_by_text(text, exact=True)
     return page.get_by_test_id("message").filter(has=body)
+
+
+def search(page: Page, query: str) -> None:
+    """Ctrl+K, type ``query`` in ``Search messages``, Enter: the results panel opens."""
+    page.keyboard.press("Control+k")
+    box = page.locator("input:focus")  # the sidebar's field, or the open panel's own
+    expect(box).to_have_attribute("placeholder", "Search messages")
+    box.fill(query)
+    box.press("Enter")
+    expect(page.get_by_role("dialog", name="Search results")).to_be_visible()
