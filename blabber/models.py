@@ -100,7 +100,7 @@ class User(SQLModel, table=True):
     deactivated_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     # The profile picture's storage key (services.avatars): a 256 px WebP; None shows initials.
     avatar_key: str | None = Field(default=None, max_length=100)
-    # When the picture last changed (set or removed): changes are spaced (services.avatars).
+    # When a new picture was last set: new ones are spaced (services.avatars).
     avatar_changed_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 

@@ -164,17 +164,6 @@ def readable_file(session: Session, user_id: int, file_id: object) -> Attachment
     return attachment
 
 
-def names_of(session: Session, message_id: int) -> list[str]:
-    """The shown names of a message's files, in order (none: an empty list)."""
-    return list(
-        session.exec(
-            select(Attachment.name)
-            .where(Attachment.message_id == message_id)
-            .order_by(col(Attachment.position))
-        ).all()
-    )
-
-
 def _forget(session: Session, rows: Iterable[Attachment]) -> None:
     rows = list(rows)
     for row in rows:

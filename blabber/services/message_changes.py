@@ -45,7 +45,7 @@ def edit_message(
     msg, _ = message_in_my_room(session, user_id, message_id)
     if msg.author_id != user_id or msg.kind != MessageKind.USER.value:
         raise NotAllowed("You can only edit your own messages")
-    names = files.names_of(session, msg.id)  # type: ignore[arg-type]
+    names = msg.file_names.splitlines()
     if isinstance(body, str) and not body.strip() and not names:
         raise ServiceError("A message cannot be empty; delete it instead")
     text = validate_body(body, settings or get_settings(), may_be_empty=bool(names))

@@ -220,13 +220,10 @@ def _originals(session: Session, ids: set[int]) -> dict[int, tuple[str, str, boo
         .join(User, col(User.id) == Message.author_id, isouter=True)
         .where(col(Message.id).in_(sorted(ids)))
     ).all()
-    # Only an original without text is quoted by its files: one more query, rarely.
-    textless = [m.id for m, _ in rows if m.id is not None and not m.body.strip()]
-    names = {i: [f.name for f in fs] for i, fs in files_of(session, textless).items()}
     return {
         m.id: (
             name or "",
-            "" if m.deleted_at else excerpt(m.body, names.get(m.id, ())),
+            "" if m.deleted_at else excerpt(m.body, m.file_names.splitlines()),
             m.deleted_at is not None,
         )
         for m, name in rows

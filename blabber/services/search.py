@@ -30,7 +30,6 @@ from blabber.models import Membership, Room, RoomKind, User, UTCDateTime
 from blabber.services import search_query, search_sql
 from blabber.services.account_settings import DELETED_NAME
 from blabber.services.errors import ServiceError
-from blabber.services.file_views import files_of
 from blabber.services.message_views import excerpt
 from blabber.services.search_query import ParsedQuery
 
@@ -39,7 +38,16 @@ BEST_CANDIDATES = 500  # Best match ranks this many of the newest matches
 NEWEST, BEST = "newest", "best"
 EMPTY = "Type a word to search for, or a filter such as from:username"
 PLAIN_SNIPPET_CHARS = 200  # a filter-only hit shows the start of its text
-RESULT_COLUMNS = ("snippet", "username", "display_name", "name", "kind", "is_private", "name_key")
+RESULT_COLUMNS = (
+    "snippet",
+    "username",
+    "display_name",
+    "name",
+    "kind",
+    "is_private",
+    "name_key",
+    "file_names",
+)
 DATE_PARAMS = ("before", "after", "on_start", "on_end")  # bound as the column's own type
 
 
@@ -261,7 +269,8 @@ def _hits(
     rows = session.execute(
         sa.text(
             f"""SELECT m.id, m.room_id, m.created_at, {snippet} AS snippet,
-                   u.username, u.display_name, r.name, r.kind, r.is_private, r.name_key
+                   u.username, u.display_name, r.name, r.kind, r.is_private, r.name_key,
+                   m.file_names
             FROM messages m {match.join if match else ""}
             JOIN rooms r ON r.id = m.room_id
             LEFT JOIN users u ON u.id = m.author_id
@@ -278,9 +287,6 @@ def _hits(
     ).all()
     directs = _direct_titles(session, user_id, {r.room_id for r in rows if r.kind == "direct"})
     by_id = {row.id: row for row in rows}
-    # A message of files alone (found by a filter) shows its files' names instead.
-    textless = [row.id for row in rows if not (row.snippet or "").strip()]
-    file_names = {i: [f.name for f in fs] for i, fs in files_of(session, textless).items()}
     hits = []
     for message_id in ids:
         row = by_id.get(message_id)
@@ -297,8 +303,8 @@ def _hits(
             text = text.replace(match.less_than_stand_in, "<")
         if match and match.added_to_snippet:
             text = text.replace(match.added_to_snippet, "")
-        if not text.strip() and row.id in file_names:
-            text = excerpt("", file_names[row.id])
+        if not text.strip() and row.file_names:  # files alone, found by a filter
+            text = excerpt("", row.file_names.splitlines())
         segments = segments_of(text, marks) if match else (Segment(text[:PLAIN_SNIPPET_CHARS]),)
         hits.append(
             SearchHit(
