@@ -59,4 +59,4 @@ def test_the_toast_for_files_alone_names_them():
     entries = {1: RoomSummary(1, "general", level="all")}
     last = {"id": 5, "author": "bob", "body": "", "files": [{"name": "plan.pdf"}, {"name": "b"}]}
     toast = notification_for([{"room_id": 1, "count": 1, "last": last}], entries)
-    assert toast == ("New message in general", "bob: 📎 plan.pdf and 1 more")
+    assert toast == ("New message in general", "bob: 📎 plan.pdf and 1 more file")

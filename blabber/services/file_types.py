@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
 import puremagic
@@ -84,6 +85,17 @@ def shown_name(raw: str) -> str:
         ext = ext if dot and len(ext) <= 10 else ""
         name = name[: NAME_MAX - len(ext) - 1].rstrip() + ("." + ext if ext else "")
     return name
+
+
+def files_label(names: Sequence[str]) -> str:
+    """A message of files alone, in one line: "📎 plan.pdf and 2 more files" ("" for none).
+
+    Quotes, toasts and search results say this where the text would be.
+    """
+    if not names:
+        return ""
+    more = len(names) - 1
+    return f"📎 {names[0]}" + (f" and {more} more file{'s' * (more > 1)}" if more else "")
 
 
 def size_label(size: int) -> str:

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from blabber.models import Message, MessageKind, Reaction, User
 from blabber.routes import avatar_path
+from blabber.services.file_types import files_label
 from blabber.services.file_views import files_of
 from blabber.services.views import GROUP_SECONDS, FileView, MessageView, ReactionView
 
@@ -27,9 +28,7 @@ def excerpt(body: str, file_names: Sequence[str] = ()) -> str:
     so a reply to a screenshot does not quote nothing.
     """
     line = next((part.strip() for part in body.splitlines() if part.strip()), "")
-    if not line and file_names:
-        more = len(file_names) - 1
-        line = f"📎 {file_names[0]}" + (f" and {more} more file{'s' * (more > 1)}" if more else "")
+    line = line or files_label(file_names)
     return line if len(line) <= EXCERPT_CHARS else line[: EXCERPT_CHARS - 1] + "…"
 
 

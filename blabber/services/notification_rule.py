@@ -21,6 +21,7 @@ from typing import Any
 
 from blabber.models import NotifyLevel
 from blabber.services.conversations import DirectSummary
+from blabber.services.file_types import files_label
 from blabber.services.views import RoomSummary
 
 APP_NAME = "Blabber"
@@ -76,9 +77,8 @@ def _id(message: Mapping[str, Any]) -> int:
 
 
 def _excerpt(message: Mapping[str, Any]) -> str:
-    text = str(message.get("body", "")).strip()
     files = [f for f in message.get("files") or [] if isinstance(f, Mapping)]
-    if not text and files:  # a message of files alone: say what came
-        more = f" and {len(files) - 1} more" if len(files) > 1 else ""
-        text = f"📎 {files[0].get('name', '')}{more}"
+    text = str(message.get("body", "")).strip() or files_label(
+        [str(f.get("name", "")) for f in files]
+    )
     return f"{message.get('author', '')}: {text[:EXCERPT_CHARS]}"
